@@ -1,0 +1,14 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['tests/{unit,integration,e2e,fault,security}/**/*.test.ts'],
+    // Integration suites start real redis-server and gateway processes; keep them from
+    // fighting over two cores.
+    fileParallelism: true,
+    maxWorkers: 2,
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    setupFiles: ['tests/helpers/no-network.ts'],
+  },
+});
