@@ -1,0 +1,70 @@
+/**
+ * Handling side: status changes reported by this district's approval system — pushed by callback,
+ * or found by polling its change feed when pushes stop — become case state and a status envelope to
+ * the origin district, in one atomic step. Both paths may report the same event; the store
+ * de-duplicates by the approval system's event id.
+ */
+import { AdapterError, type ApprovalStatusEvent } from '../../adapters/adapter.js';
+import type { GatewayContext } from '../context.js';
+import type { EnvelopeDraft } from '../envelope/envelope.js';
+import type { ApprovalApplyResult } from '../store/case-store.js';
+
+export async function applyApprovalStatus(ctx: GatewayContext, event: ApprovalStatusEvent): Promise<ApprovalApplyResult> {
+  const messageId = ctx.newId();
+  const draft: Omit<EnvelopeDraft, 'seq'> = {
+    id: messageId,
+    type: 'status',
+    from: ctx.district,
+    to: ctx.peer,
+    caseNo: event.caseNo,
+    content: { state: event.status, localNo: event.localNo, at: event.at, note: event.note },
+  };
+  const result = await ctx.store.applyApprovalEvent({
+    caseNo: event.caseNo,
+    eventId: event.eventId,
+    state: event.status,
+    localNo: event.localNo,
+    at: event.at,
+    note: event.note,
+    messageId,
+    draft: JSON.stringify(draft),
+    from: ctx.district,
+    to: ctx.peer,
+    nowMs: ctx.clock.now(),
+  });
+  const log = { caseNo: event.caseNo, eventId: event.eventId, status: event.status, outcome: result.outcome };
+  if (result.outcome === 'OK') {
+    ctx.logger.info({ ...log, messageId, seq: result.seq }, 'approval status applied; status envelope queued');
+    ctx.wake.dispatcher();
+  } else if (result.outcome === 'CASE_NOT_FOUND' || result.outcome === 'IGNORED') {
+    ctx.logger.warn(log, 'approval status not applied');
+  }
+  return result;
+}
+
+/** Polling fallback: reads the approval system's change feed from the stored cursor. */
+export function createStatusPoller(ctx: GatewayContext) {
+  return {
+    async tick(): Promise<boolean> {
+      const cursorKey = ctx.store.keys.approvalCursor;
+      const cursor = (await ctx.store.redis.get(cursorKey)) ?? undefined;
+      let page;
+      try {
+        page = await ctx.adapter.changesSince(cursor);
+      } catch (err) {
+        if (err instanceof AdapterError) {
+          ctx.logger.warn({ code: err.code }, 'approval change feed unavailable');
+          return false;
+        }
+        throw err;
+      }
+      for (const event of page.events) {
+        // Cases taken in by the approval system's own windows are none of our business.
+        if (!/^KC-/.test(event.caseNo)) continue;
+        await applyApprovalStatus(ctx, event);
+      }
+      if (page.cursor !== cursor) await ctx.store.redis.set(cursorKey, page.cursor);
+      return page.events.length > 0;
+    },
+  };
+}

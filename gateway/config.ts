@@ -1,0 +1,54 @@
+/**
+ * Configuration from environment variables, parsed once at start. A bad value stops the process
+ * with a message naming the variable — never a half-configured gateway.
+ */
+import { z } from 'zod';
+import { DISTRICTS } from './domain/district.js';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+
+const schema = z.object({
+  KC_DISTRICT: z.enum(DISTRICTS),
+  KC_REDIS_URL: z.string().url().refine((u) => /^rediss?:/.test(u), 'must be a redis:// or rediss:// URL'),
+  KC_REDIS_PREFIX: z.string().regex(/^[a-z0-9_-]+$/i).default('kc'),
+  KC_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
+  KC_HTTP_PORT: port.default(8080),
+  KC_PEER_HOST: z.string().min(1).default('127.0.0.1'),
+  KC_PEER_PORT: port.default(9443),
+  KC_PARTNER_PORT: port.default(9444),
+  /** host:port of the other district's peer gRPC service. */
+  KC_PEER_URL: z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port'),
+  KC_TLS_CERT: z.string().min(1),
+  KC_TLS_KEY: z.string().min(1),
+  /** Directory with roots/*.pem and crls/*.pem (see certs/README.md). */
+  KC_TRUST_DIR: z.string().min(1),
+  KC_APPROVAL_URL: z.string().url(),
+  KC_APPROVAL_CALLBACK_SECRET: z.string().min(16, 'must be at least 16 characters'),
+  KC_APPROVAL_POLL_MS: positiveInt.default(5000),
+  KC_CLOCK_SKEW_SECONDS: positiveInt.default(300),
+  KC_OUTBOX_MAX_ATTEMPTS: positiveInt.default(12),
+  KC_OUTBOX_BASE_DELAY_MS: positiveInt.default(500),
+  KC_OUTBOX_MAX_DELAY_MS: positiveInt.default(60_000),
+  KC_OUTBOX_POLL_MS: positiveInt.default(250),
+  KC_PEER_TIMEOUT_MS: positiveInt.default(5000),
+  KC_MAX_ENVELOPE_BYTES: positiveInt.default(1_048_576),
+  KC_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Config = z.infer<typeof schema>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((i) => {
+    const variable = String(i.path[0] ?? '?');
+    const given = env[variable] === undefined ? 'not set' : 'invalid';
+    return `  ${variable} (${given}): ${i.message}`;
+  });
+  throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+}

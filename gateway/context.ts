@@ -1,0 +1,43 @@
+/** What every service of a gateway is given. Built once in createGateway; nothing is a module singleton. */
+import { monotonicFactory } from 'ulid';
+import type { ApprovalAdapter } from '../adapters/adapter.js';
+import type { Clock } from './clock.js';
+import type { Config } from './config.js';
+import type { District } from './domain/district.js';
+import type { MatterCatalog } from './domain/matters.js';
+import type { Signer } from './envelope/signer.js';
+import type { TrustStore } from './envelope/trust-store.js';
+import type { VerifyContext } from './envelope/envelope.js';
+import type { Logger } from './logger.js';
+import type { CaseStore } from './store/case-store.js';
+
+export interface GatewayContext {
+  district: District;
+  peer: District;
+  config: Config;
+  store: CaseStore;
+  signer: Signer;
+  trust: TrustStore;
+  clock: Clock;
+  logger: Logger;
+  catalog: MatterCatalog;
+  adapter: ApprovalAdapter;
+  newId(): string;
+  /** Kicks a background worker so fresh work starts now instead of at its next poll. */
+  wake: { dispatcher(): void; submitter(): void };
+}
+
+export function idFactory(clock: Clock): () => string {
+  const next = monotonicFactory();
+  return () => next(clock.now());
+}
+
+export function verifyContext(ctx: GatewayContext): VerifyContext {
+  return {
+    trust: ctx.trust,
+    nowMs: ctx.clock.now(),
+    self: ctx.district,
+    skewMs: ctx.config.KC_CLOCK_SKEW_SECONDS * 1000,
+    maxBytes: ctx.config.KC_MAX_ENVELOPE_BYTES,
+  };
+}

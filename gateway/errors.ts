@@ -1,0 +1,83 @@
+/**
+ * One error type with a stable code. Entry points (REST, gRPC) map the code once, here, to their
+ * own status; the message is for people and may change, the code may not.
+ */
+import { status as GrpcStatus } from '@grpc/grpc-js';
+
+export const ERROR_CODES = {
+  // Bad input from staff or partners (nothing is stored).
+  MALFORMED_JSON: { http: 400, grpc: GrpcStatus.INVALID_ARGUMENT },
+  VALIDATION_FAILED: { http: 422, grpc: GrpcStatus.INVALID_ARGUMENT },
+  UNKNOWN_MATTER: { http: 422, grpc: GrpcStatus.INVALID_ARGUMENT },
+  WRONG_DISTRICT_FOR_MATTER: { http: 422, grpc: GrpcStatus.FAILED_PRECONDITION },
+  IDEMPOTENCY_CONFLICT: { http: 409, grpc: GrpcStatus.ALREADY_EXISTS },
+  CASE_NOT_FOUND: { http: 404, grpc: GrpcStatus.NOT_FOUND },
+  MESSAGE_NOT_FOUND: { http: 404, grpc: GrpcStatus.NOT_FOUND },
+  NOT_DEAD_LETTERED: { http: 409, grpc: GrpcStatus.FAILED_PRECONDITION },
+  PAYLOAD_TOO_LARGE: { http: 413, grpc: GrpcStatus.RESOURCE_EXHAUSTED },
+  ROUTE_NOT_FOUND: { http: 404, grpc: GrpcStatus.UNIMPLEMENTED },
+  // Who is calling.
+  UNAUTHENTICATED: { http: 401, grpc: GrpcStatus.UNAUTHENTICATED },
+  PERMISSION_DENIED: { http: 403, grpc: GrpcStatus.PERMISSION_DENIED },
+  CALLBACK_UNAUTHENTICATED: { http: 401, grpc: GrpcStatus.UNAUTHENTICATED },
+  CALLBACK_MALFORMED: { http: 400, grpc: GrpcStatus.INVALID_ARGUMENT },
+  // Envelopes and receipts that fail verification (nothing applied).
+  ENVELOPE_MALFORMED: { http: 400, grpc: GrpcStatus.INVALID_ARGUMENT },
+  ENVELOPE_NOT_CANONICAL: { http: 400, grpc: GrpcStatus.INVALID_ARGUMENT },
+  ENVELOPE_TOO_LARGE: { http: 413, grpc: GrpcStatus.RESOURCE_EXHAUSTED },
+  UNSUPPORTED_SUITE: { http: 400, grpc: GrpcStatus.INVALID_ARGUMENT },
+  BAD_SIGNATURE: { http: 401, grpc: GrpcStatus.UNAUTHENTICATED },
+  CERT_CHAIN_MISSING: { http: 401, grpc: GrpcStatus.UNAUTHENTICATED },
+  CERT_UNKNOWN_CA: { http: 401, grpc: GrpcStatus.UNAUTHENTICATED },
+  CERT_EXPIRED: { http: 401, grpc: GrpcStatus.UNAUTHENTICATED },
+  CERT_NOT_YET_VALID: { http: 401, grpc: GrpcStatus.UNAUTHENTICATED },
+  CERT_REVOKED: { http: 401, grpc: GrpcStatus.UNAUTHENTICATED },
+  CERT_KEY_USAGE: { http: 401, grpc: GrpcStatus.UNAUTHENTICATED },
+  CRL_UNAVAILABLE: { http: 503, grpc: GrpcStatus.UNAVAILABLE },
+  WRONG_DISTRICT_SIGNER: { http: 403, grpc: GrpcStatus.PERMISSION_DENIED },
+  WRONG_RECIPIENT: { http: 400, grpc: GrpcStatus.FAILED_PRECONDITION },
+  ENVELOPE_REPLAYED: { http: 409, grpc: GrpcStatus.ALREADY_EXISTS },
+  ENVELOPE_OUT_OF_SEQUENCE: { http: 409, grpc: GrpcStatus.FAILED_PRECONDITION },
+  ISSUED_AT_STALE: { http: 400, grpc: GrpcStatus.FAILED_PRECONDITION },
+  ISSUED_AT_FUTURE: { http: 400, grpc: GrpcStatus.FAILED_PRECONDITION },
+  RECEIPT_INVALID: { http: 502, grpc: GrpcStatus.DATA_LOSS },
+  // Dependencies.
+  PEER_UNAVAILABLE: { http: 503, grpc: GrpcStatus.UNAVAILABLE },
+  STORE_UNAVAILABLE: { http: 503, grpc: GrpcStatus.UNAVAILABLE },
+  INTERNAL: { http: 500, grpc: GrpcStatus.INTERNAL },
+} as const satisfies Record<string, { http: number; grpc: GrpcStatus }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** A problem with one field of a request, for 一次性告知: every problem is reported at once. */
+export interface FieldIssue {
+  field: string;
+  code: string;
+  message: string;
+}
+
+export class AppError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly issues: FieldIssue[] = [],
+  ) {
+    super(message);
+    this.name = 'AppError';
+  }
+}
+
+export function httpStatusOf(code: ErrorCode): number {
+  return ERROR_CODES[code].http;
+}
+
+export function grpcStatusOf(code: ErrorCode): GrpcStatus {
+  return ERROR_CODES[code].grpc;
+}
+
+export function isErrorCode(v: unknown): v is ErrorCode {
+  return typeof v === 'string' && Object.hasOwn(ERROR_CODES, v);
+}
+
+/** The gRPC metadata key that carries the stable error code next to the status. */
+export const GRPC_ERROR_CODE_KEY = 'kc-error-code';

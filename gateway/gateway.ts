@@ -1,0 +1,163 @@
+/**
+ * Wires one district gateway from its parts. Everything is passed in or built here — no module
+ * singletons — so tests can build a gateway on port 0 with their own Redis, PKI and clock.
+ */
+import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { HealthImplementation } from 'grpc-health-check';
+import { ReflectionService } from '@grpc/reflection';
+import { loadSync } from '@grpc/proto-loader';
+import { Redis } from 'ioredis';
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { createAdapter, type ApprovalAdapter } from '../adapters/index.js';
+import { createSubmitter } from './approval/submitter.js';
+import { createStatusPoller } from './approval/status-ingest.js';
+import { systemClock, type Clock } from './clock.js';
+import type { Config } from './config.js';
+import { idFactory, type GatewayContext } from './context.js';
+import { otherDistrict } from './domain/district.js';
+import { loadMatterCatalog, type MatterCatalog } from './domain/matters.js';
+import { loadSigner } from './envelope/signer.js';
+import { TrustStore } from './envelope/trust-store.js';
+import { serverCredentials, loadTlsMaterial } from './grpc/tls.js';
+import { createLogger, type Logger } from './logger.js';
+import { createDispatcher } from './outbox/dispatcher.js';
+import { partnerHandlers, PartnerServiceService } from './partner/server.js';
+import { createPeerClient } from './peer/client.js';
+import { peerHandlers, PeerGatewayService } from './peer/server.js';
+import { createRestApp } from './rest/app.js';
+import { createCaseEventsHub, type CaseEventsHub } from './store/case-events.js';
+import { createCaseStore } from './store/case-store.js';
+import { createWorkerLoop, type WorkerLoop } from './workers/loop.js';
+
+export interface GatewayOptions {
+  config: Config;
+  logger?: Logger;
+  clock?: Clock;
+  adapter?: ApprovalAdapter;
+  catalog?: MatterCatalog;
+}
+
+export interface RunningGateway {
+  ctx: GatewayContext;
+  ports: { http: number; peer: number; partner: number };
+  stop(): Promise<void>;
+}
+
+const PROTO_ROOT = fileURLToPath(new URL('../protos/', import.meta.url));
+const PROTO_FILES = ['kuacheng/partner/v1/partner.proto', 'kuacheng/peer/v1/peer.proto'];
+const TRUST_RELOAD_MS = 10_000;
+
+export async function startGateway(opts: GatewayOptions): Promise<RunningGateway> {
+  const config = opts.config;
+  const district = config.KC_DISTRICT;
+  const peer = otherDistrict(district);
+  const logger = opts.logger ?? createLogger({ level: config.KC_LOG_LEVEL, district });
+  const clock = opts.clock ?? systemClock;
+
+  const redis = new Redis(config.KC_REDIS_URL, { maxRetriesPerRequest: 3, lazyConnect: true });
+  redis.on('error', (err: Error) => logger.warn({ code: 'STORE_UNAVAILABLE', reason: err.message }, 'redis connection problem'));
+  await redis.connect();
+
+  const trust = new TrustStore(config.KC_TRUST_DIR);
+  const tls = loadTlsMaterial({ certPath: config.KC_TLS_CERT, keyPath: config.KC_TLS_KEY, rootsPem: trust.rootCertificatesPem() });
+  const store = createCaseStore(redis, config.KC_REDIS_PREFIX);
+  const hub: CaseEventsHub = await createCaseEventsHub(redis, store.keys.caseEventsChannel);
+  const peerClient = createPeerClient({ address: config.KC_PEER_URL, tls, peer, timeoutMs: config.KC_PEER_TIMEOUT_MS });
+
+  const loops: WorkerLoop[] = [];
+  const wake = { dispatcher: () => dispatcherLoop?.wake(), submitter: () => submitterLoop?.wake() };
+  const ctx: GatewayContext = {
+    district,
+    peer,
+    config,
+    store,
+    signer: loadSigner({ district, certPath: config.KC_TLS_CERT, keyPath: config.KC_TLS_KEY }),
+    trust,
+    clock,
+    logger,
+    catalog: opts.catalog ?? loadMatterCatalog(),
+    adapter: opts.adapter ?? createAdapter(district, { baseUrl: config.KC_APPROVAL_URL, callbackSecret: config.KC_APPROVAL_CALLBACK_SECRET }),
+    newId: idFactory(clock),
+    wake,
+  };
+
+  const dispatcherLoop = createWorkerLoop('dispatcher', config.KC_OUTBOX_POLL_MS, createDispatcher(ctx, peerClient).tick, logger);
+  const submitterLoop = createWorkerLoop('submitter', 1_000, createSubmitter(ctx).tick, logger);
+  const pollerLoop = createWorkerLoop('approval-poller', config.KC_APPROVAL_POLL_MS, createStatusPoller(ctx).tick, logger);
+  loops.push(dispatcherLoop, submitterLoop, pollerLoop);
+
+  const trustTimer = setInterval(() => {
+    try {
+      if (trust.reload()) logger.info('trust store reloaded (roots or CRLs changed)');
+    } catch (err) {
+      logger.error({ err }, 'trust store reload failed; keeping the previous one');
+    }
+  }, TRUST_RELOAD_MS);
+  trustTimer.unref();
+
+  // gRPC: the peer face and the partner face listen apart, each with mutual TLS.
+  const peerServer = new Server();
+  peerServer.addService(PeerGatewayService, peerHandlers(ctx));
+  const partnerServer = new Server();
+  partnerServer.addService(PartnerServiceService, partnerHandlers(ctx, hub));
+  const health = new HealthImplementation({ '': 'SERVING', 'kuacheng.partner.v1.PartnerService': 'SERVING' });
+  health.addToServer(partnerServer);
+  new ReflectionService(loadSync(PROTO_FILES, { includeDirs: [PROTO_ROOT] })).addToServer(partnerServer);
+  const creds: ServerCredentials = serverCredentials(tls);
+  const peerPort = await bindGrpc(peerServer, `${config.KC_PEER_HOST}:${config.KC_PEER_PORT}`, creds);
+  const partnerPort = await bindGrpc(partnerServer, `${config.KC_PEER_HOST}:${config.KC_PARTNER_PORT}`, creds);
+
+  const ready = async () => ({
+    redis: await redis.ping().then(
+      () => true,
+      () => false,
+    ),
+  });
+  const http: HttpServer = createServer(createRestApp({ ctx, ready }));
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(config.KC_HTTP_PORT, config.KC_HTTP_HOST, () => resolve());
+  });
+  const httpPort = (http.address() as AddressInfo).port;
+
+  for (const loop of loops) loop.start();
+  const ports = { http: httpPort, peer: peerPort, partner: partnerPort };
+  logger.info({ ports, peerUrl: config.KC_PEER_URL }, 'gateway ready');
+
+  return {
+    ctx,
+    ports,
+    async stop() {
+      clearInterval(trustTimer);
+      await Promise.all(loops.map((l) => l.stop()));
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+      http.closeAllConnections();
+      await Promise.all([shutdownGrpc(peerServer), shutdownGrpc(partnerServer)]);
+      peerClient.close();
+      await hub.close();
+      redis.disconnect();
+      logger.info('gateway stopped');
+    },
+  };
+}
+
+function bindGrpc(server: Server, address: string, creds: ServerCredentials): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.bindAsync(address, creds, (err, port) => (err ? reject(err) : resolve(port)));
+  });
+}
+
+function shutdownGrpc(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    const force = setTimeout(() => {
+      server.forceShutdown();
+      resolve();
+    }, 3_000);
+    server.tryShutdown(() => {
+      clearTimeout(force);
+      resolve();
+    });
+  });
+}

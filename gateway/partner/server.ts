@@ -1,0 +1,141 @@
+/**
+ * The partner gRPC API (kiosks, district systems, provincial platforms). Partners authenticate with
+ * client certificates; handlers only translate between protobuf and the same services REST uses.
+ */
+import type { sendUnaryData, ServerUnaryCall, ServerWritableStream } from '@grpc/grpc-js';
+import {
+  PartnerServiceService,
+  type Case,
+  type CaseEvent as PbCaseEvent,
+  type ForwardApplicationRequest,
+  type GetCaseRequest,
+  type WatchCaseRequest,
+} from '../../protos/gen/kuacheng/partner/v1/partner.js';
+import type { GatewayContext } from '../context.js';
+import type { CaseEvent, CaseRecord } from '../domain/case.js';
+import { CASE_NO_PATTERN } from '../domain/case.js';
+import { AppError } from '../errors.js';
+import { toServiceError } from '../grpc/errors.js';
+import { forwardApplication } from '../intake/forward.js';
+import type { CaseEventsHub } from '../store/case-events.js';
+import { caseView } from '../rest/case-view.js';
+
+export { PartnerServiceService };
+
+type AnyCall = { getAuthContext(): { sslPeerCertificate?: { raw?: Buffer } } | null };
+
+function partnerOf(ctx: GatewayContext, call: AnyCall): string {
+  const raw = call.getAuthContext()?.sslPeerCertificate?.raw;
+  if (!raw) throw new AppError('UNAUTHENTICATED', 'a partner client certificate is required');
+  const chain = ctx.trust.verify([raw], ctx.clock.now());
+  if (chain.identity?.kind !== 'partner') {
+    ctx.logger.warn({ code: 'PERMISSION_DENIED' }, 'partner API called with a certificate that is not a partner certificate');
+    throw new AppError('PERMISSION_DENIED', 'only partner certificates may call the partner API');
+  }
+  return chain.identity.partnerId;
+}
+
+function toPbEvent(caseNo: string, e: CaseEvent): PbCaseEvent {
+  return { seq: e.seq, caseNo, kind: e.kind, state: e.state, at: e.at, note: e.note ?? '' };
+}
+
+export function toPbCase(ctx: GatewayContext, record: CaseRecord): Case {
+  const v = caseView(record, ctx.catalog, { includeApplication: false });
+  return {
+    caseNo: v.caseNo,
+    matterId: v.matterId,
+    matterName: v.matterName,
+    originDistrict: v.originDistrict,
+    handlingDistrict: v.handlingDistrict,
+    state: v.state,
+    handlingLocalNo: v.handlingLocalNo ?? '',
+    createdAt: v.createdAt,
+    updatedAt: v.updatedAt,
+    events: record.events.map((e) => toPbEvent(record.caseNo, e)),
+    crossings: record.crossings.map((c) => ({
+      messageId: c.id,
+      type: c.type,
+      fromDistrict: c.from,
+      toDistrict: c.to,
+      seq: c.seq,
+      issuedAt: c.issuedAt ?? '',
+      bodySha256: c.bodySha256 ?? '',
+      delivery: c.delivery,
+      receiptId: c.receiptId ?? '',
+      receiptedAt: c.receiptedAt ?? '',
+    })),
+  };
+}
+
+async function loadCase(ctx: GatewayContext, caseNo: string): Promise<CaseRecord> {
+  const record = CASE_NO_PATTERN.test(caseNo) ? await ctx.store.getCase(caseNo) : null;
+  if (!record) throw new AppError('CASE_NOT_FOUND', `no case ${caseNo}`);
+  return record;
+}
+
+function unary<Req, Res>(ctx: GatewayContext, fn: (call: ServerUnaryCall<Req, Res>, partnerId: string) => Promise<Res>) {
+  return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
+    Promise.resolve()
+      .then(() => fn(call, partnerOf(ctx, call)))
+      .then(
+        (res) => callback(null, res),
+        (err: unknown) => callback(toServiceError(err, ctx.logger)),
+      );
+  };
+}
+
+export function partnerHandlers(ctx: GatewayContext, hub: CaseEventsHub) {
+  return {
+    forwardApplication: unary<ForwardApplicationRequest, Case>(ctx, async (call, partnerId) => {
+      const r = call.request;
+      const a = r.applicant;
+      const body = {
+        matterId: r.matterId,
+        applicant: a && {
+          kind: a.kind,
+          name: a.name,
+          phone: a.phone,
+          ...(a.idNumber ? { idNumber: a.idNumber } : {}),
+          ...(a.creditCode ? { creditCode: a.creditCode } : {}),
+          ...(a.address ? { address: a.address } : {}),
+        },
+        form: r.form,
+        materials: r.materials.map((m) => ({ name: m.name, form: m.form, copies: m.copies })),
+      };
+      const record = await forwardApplication(ctx, { body, idempotencyKey: r.idempotencyKey || undefined, caller: `partner:${partnerId}` });
+      return toPbCase(ctx, record);
+    }),
+
+    getCase: unary<GetCaseRequest, Case>(ctx, async (call) => toPbCase(ctx, await loadCase(ctx, call.request.caseNo))),
+
+    watchCase(call: ServerWritableStream<WatchCaseRequest, PbCaseEvent>) {
+      let unwatch = () => {};
+      const run = async () => {
+        partnerOf(ctx, call);
+        const caseNo = call.request.caseNo;
+        await loadCase(ctx, caseNo);
+        let sent = call.request.afterSeq;
+        let pumping = Promise.resolve();
+        const pump = () => {
+          pumping = pumping.then(async () => {
+            for (const e of await ctx.store.getEvents(caseNo, sent)) {
+              if (call.cancelled) return;
+              call.write(toPbEvent(caseNo, e));
+              sent = e.seq;
+            }
+          });
+          return pumping;
+        };
+        // Watch before reading history, so nothing that happens in between is missed.
+        unwatch = hub.watch(caseNo, () => void pump().catch((err: unknown) => call.destroy(toServiceError(err, ctx.logger))));
+        await pump();
+      };
+      call.on('cancelled', () => unwatch());
+      call.on('close', () => unwatch());
+      run().catch((err: unknown) => {
+        unwatch();
+        call.destroy(toServiceError(err, ctx.logger));
+      });
+    },
+  };
+}

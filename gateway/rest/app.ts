@@ -1,0 +1,120 @@
+/**
+ * The REST face for window staff and the approval system's callbacks. Routes only translate
+ * between HTTP and the services; errors flow to the one error middleware at the end.
+ */
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { AdapterError } from '../../adapters/adapter.js';
+import { applyApprovalStatus } from '../approval/status-ingest.js';
+import type { GatewayContext } from '../context.js';
+import { CASE_NO_PATTERN } from '../domain/case.js';
+import { AppError, httpStatusOf } from '../errors.js';
+import { forwardApplication } from '../intake/forward.js';
+import { caseView } from './case-view.js';
+
+export interface RestDeps {
+  ctx: GatewayContext;
+  /** Readiness of the things the gateway cannot work without. */
+  ready(): Promise<Record<string, boolean>>;
+}
+
+const MEMBER = /^[A-Z0-9]{26}$/;
+
+export function createRestApp({ ctx, ready }: RestDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok', district: ctx.district });
+  });
+
+  app.get('/readyz', async (_req, res) => {
+    const checks = await ready();
+    const ok = Object.values(checks).every(Boolean);
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not_ready', checks });
+  });
+
+  app.get('/api/v1/matters', (_req, res) => {
+    const matters = ctx.catalog
+      .list()
+      .filter((m) => m.handlingDistrict !== ctx.district)
+      .map((m) => ({ id: m.id, name: m.name, domain: m.domain, handlingDistrict: m.handlingDistrict, promisedDays: m.promisedDays, statutoryDays: m.statutoryDays, applicantKind: m.applicantKind, formFields: m.formFields, materials: m.materials }));
+    res.json({ matters });
+  });
+
+  app.post('/api/v1/cases', express.json({ limit: '256kb' }), async (req, res) => {
+    const idempotencyKey = req.get('Idempotency-Key') ?? undefined;
+    const record = await forwardApplication(ctx, { body: req.body, idempotencyKey, caller: 'window' });
+    res.status(201).location(`/api/v1/cases/${record.caseNo}`).json(caseView(record, ctx.catalog, { includeApplication: true }));
+  });
+
+  app.get('/api/v1/cases/:caseNo', async (req, res) => {
+    const caseNo = String(req.params.caseNo);
+    if (!CASE_NO_PATTERN.test(caseNo)) throw new AppError('CASE_NOT_FOUND', `no case ${caseNo}`);
+    const record = await ctx.store.getCase(caseNo);
+    if (!record) throw new AppError('CASE_NOT_FOUND', `no case ${caseNo}`);
+    res.json(caseView(record, ctx.catalog, { includeApplication: true }));
+  });
+
+  app.get('/api/v1/dead-letters', async (_req, res) => {
+    const items = await ctx.store.listDead();
+    res.json({ deadLetters: items.map((d) => ({ ...d, deadAt: new Date(d.deadAt).toISOString() })) });
+  });
+
+  app.post('/api/v1/dead-letters/:caseNo/:messageId/resend', async (req, res) => {
+    const caseNo = String(req.params.caseNo);
+    const messageId = String(req.params.messageId);
+    if (!CASE_NO_PATTERN.test(caseNo) || !MEMBER.test(messageId)) throw new AppError('MESSAGE_NOT_FOUND', 'no such dead letter');
+    const ok = await ctx.store.resendDead(caseNo, messageId, ctx.clock.now());
+    if (!ok) throw new AppError('NOT_DEAD_LETTERED', `envelope ${messageId} is not in the dead-letter queue`);
+    ctx.logger.info({ caseNo, messageId }, 'dead-lettered envelope requeued by staff');
+    ctx.wake.dispatcher();
+    res.status(202).json({ caseNo, messageId, delivery: 'queued' });
+  });
+
+  // The approval system pushes status changes here; the adapter checks the signature over the raw bytes.
+  app.post('/api/v1/approval-callbacks', express.raw({ type: () => true, limit: '256kb' }), async (req, res) => {
+    const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    let events;
+    try {
+      events = ctx.adapter.parseCallback(raw, req.headers);
+    } catch (err) {
+      if (err instanceof AdapterError) {
+        ctx.logger.warn({ code: err.code }, 'approval callback rejected');
+        const code = err.code === 'CALLBACK_UNAUTHENTICATED' ? 'CALLBACK_UNAUTHENTICATED' : 'CALLBACK_MALFORMED';
+        throw new AppError(code, err.message);
+      }
+      throw err;
+    }
+    const outcomes = [];
+    for (const event of events) outcomes.push((await applyApprovalStatus(ctx, event)).outcome);
+    res.status(200).json({ accepted: outcomes.length, outcomes });
+  });
+
+  app.use((_req, _res, next) => next(new AppError('ROUTE_NOT_FOUND', 'no such route')));
+
+  // The one error middleware: AppError → its status and code; body-parser errors → stable codes;
+  // anything else is logged with its stack and answered as a bare 500.
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    const appError = toAppError(err);
+    if (!appError) {
+      ctx.logger.error({ err }, 'unexpected error in REST handler');
+      res.status(500).json({ error: { code: 'INTERNAL', message: 'internal error' } });
+      return;
+    }
+    res.status(httpStatusOf(appError.code)).json({
+      error: { code: appError.code, message: appError.message, ...(appError.issues.length ? { issues: appError.issues } : {}) },
+    });
+  });
+
+  return app;
+}
+
+function toAppError(err: unknown): AppError | undefined {
+  if (err instanceof AppError) return err;
+  const type = (err as { type?: string } | null)?.type;
+  if (type === 'entity.parse.failed') return new AppError('MALFORMED_JSON', 'request body is not valid JSON');
+  if (type === 'entity.too.large') return new AppError('PAYLOAD_TOO_LARGE', 'request body is too large');
+  if (type === 'encoding.unsupported' || type === 'charset.unsupported') return new AppError('MALFORMED_JSON', 'unsupported body encoding');
+  return undefined;
+}

@@ -1,0 +1,24 @@
+/** The one shape in which a case leaves the gateway over REST (and, mapped, over gRPC). */
+import type { CaseRecord } from '../domain/case.js';
+import { CASE_STATE_ZH } from '../domain/case.js';
+import type { MatterCatalog } from '../domain/matters.js';
+
+export function caseView(record: CaseRecord, catalog: MatterCatalog, opts: { includeApplication: boolean }) {
+  return {
+    caseNo: record.caseNo,
+    matterId: record.matterId,
+    matterName: catalog.get(record.matterId)?.name ?? '',
+    originDistrict: record.origin,
+    handlingDistrict: record.handling,
+    state: record.state,
+    stateLabel: CASE_STATE_ZH[record.state] ?? record.state,
+    handlingLocalNo: record.localNo ?? null,
+    createdAt: record.createdAt,
+    updatedAt: record.updatedAt,
+    ...(opts.includeApplication ? { application: record.application } : {}),
+    events: record.events,
+    crossings: record.crossings,
+  };
+}
+
+export type CaseView = ReturnType<typeof caseView>;

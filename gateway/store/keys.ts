@@ -1,0 +1,73 @@
+/**
+ * Every Redis key name comes from here. A case's keys carry the hash tag of its shard, and each
+ * shard's queues (outbox, dead letters, submit jobs, case index) carry the same tag, so a case
+ * change and the envelope it sends are written by one Lua script on one slot — on a single Redis
+ * and on a Redis Cluster alike. A tag per case would put every case on its own slot, and then no
+ * script could touch the case and a queue together; a fixed number of shards keeps both.
+ *
+ * The shard count is part of the key layout: changing it strands existing keys.
+ */
+import { createHash } from 'node:crypto';
+
+export const SHARD_COUNT = 16;
+
+export function shardOf(caseNo: string): number {
+  return createHash('sha1').update(caseNo).digest().readUInt16BE(0) % SHARD_COUNT;
+}
+
+export interface ShardKeys {
+  index: number;
+  /** zset member `caseNo|messageId` → when the next delivery attempt is due (ms). */
+  outbox: string;
+  /** zset member `caseNo|messageId` → when it was dead-lettered (ms). */
+  dead: string;
+  /** zset caseNo → when the approval-system submission is due (ms). */
+  submitJobs: string;
+  /** zset caseNo → created at (ms). */
+  cases: string;
+  /** Lua scripts build a case's record key as casePrefix .. caseNo (see CaseKeys.record). */
+  casePrefix: string;
+}
+
+export interface CaseKeys {
+  /** hash: the case's fields, crossings metadata (meta:<id>), outbox drafts (draft:<id>), held envelopes, seen event ids. */
+  record: string;
+  /** list: the case's events in the order they happened here (JSON, no personal data). */
+  events: string;
+  /** hash: envelopes and receipts verbatim (env:<id>, rcpt:<id>) and unreceipted send attempts (att:<id>:<sha256>). */
+  archive: string;
+}
+
+export function createKeys(prefix: string) {
+  const shard = (index: number): ShardKeys => {
+    const base = `${prefix}:{s${String(index).padStart(2, '0')}}:`;
+    return {
+      index,
+      outbox: `${base}outbox`,
+      dead: `${base}dead`,
+      submitJobs: `${base}jobs:submit`,
+      cases: `${base}cases`,
+      casePrefix: `${base}case:`,
+    };
+  };
+  const shards = Array.from({ length: SHARD_COUNT }, (_, i) => shard(i));
+  return {
+    prefix,
+    shards,
+    shardFor: (caseNo: string): ShardKeys => shards[shardOf(caseNo)]!,
+    case(caseNo: string): CaseKeys {
+      const record = `${shards[shardOf(caseNo)]!.casePrefix}${caseNo}`;
+      return { record, events: `${record}:events`, archive: `${record}:archive` };
+    },
+    /** Daily case-number counter per origin district. */
+    caseNoCounter: (districtCode: string, yyyymmdd: string) => `${prefix}:caseno:${districtCode}:${yyyymmdd}`,
+    /** Idempotency key of a forward request → `caseNo|requestSha256`. */
+    idempotency: (scope: string, key: string) => `${prefix}:idem:${scope}:${key}`,
+    /** Cursor of the approval system's change feed (polling fallback). */
+    approvalCursor: `${prefix}:approval:cursor`,
+    /** Pub/sub channel announcing case numbers whose events changed. */
+    caseEventsChannel: `${prefix}:case-events`,
+  };
+}
+
+export type Keys = ReturnType<typeof createKeys>;

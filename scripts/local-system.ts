@@ -1,0 +1,266 @@
+/**
+ * Runs the whole two-district system on this machine as child processes: per district a
+ * redis-server (AOF on, data under `dataDir`), an approval-system simulator and a gateway.
+ * The local launcher uses it with fixed ports; the end-to-end and fault tests with free ports, and
+ * kill or restart single processes through it. Only this module and tests start simulators.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { createServer } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+import { DISTRICTS, otherDistrict, type District } from '../gateway/domain/district.js';
+import { devPkiPaths } from '../certs/dev-pki.js';
+
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+export interface DistrictPorts {
+  http: number;
+  peer: number;
+  partner: number;
+  approval: number;
+  redis: number;
+}
+
+export interface LocalSystemOptions {
+  /** Redis AOF, simulator records and process logs go below this folder. */
+  dataDir: string;
+  /** A PKI laid out as certs/dev-pki.ts makes it. */
+  pkiDir: string;
+  /** Fixed ports per district, or 0 everywhere to pick free ones. */
+  ports?: Record<District, DistrictPorts>;
+  /** Use these Redis servers instead of starting our own. */
+  redisUrls?: Partial<Record<District, string>>;
+  /** Extra gateway environment per district (e.g. faster retries in tests). */
+  gatewayEnv?: Partial<Record<District, Record<string, string>>>;
+  callbackSecret?: string;
+  /** Where progress lines go (default: nowhere). */
+  onLine?: (line: string) => void;
+}
+
+export interface ManagedProcess {
+  name: string;
+  readonly pid: number | undefined;
+  readonly logFile: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  kill9(): Promise<void>;
+}
+
+export interface DistrictRuntime {
+  district: District;
+  ports: DistrictPorts;
+  httpUrl: string;
+  partnerAddress: string;
+  approvalUrl: string;
+  redisUrl: string;
+  redis?: ManagedProcess;
+  simulator: ManagedProcess;
+  gateway: ManagedProcess;
+}
+
+export interface LocalSystem {
+  districts: Record<District, DistrictRuntime>;
+  stop(): Promise<void>;
+}
+
+const running = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+async function freePorts(): Promise<DistrictPorts> {
+  return { http: await freePort(), peer: await freePort(), partner: await freePort(), approval: await freePort(), redis: await freePort() };
+}
+
+/** A child process that is started, watched for its ready line, and stopped on request. */
+function managed(opts: {
+  name: string;
+  command: string;
+  args: string[];
+  env: NodeJS.ProcessEnv;
+  logFile: string;
+  ready: (line: string) => boolean;
+  timeoutMs?: number;
+}): ManagedProcess {
+  let child: ChildProcess | undefined;
+  let log: WriteStream | undefined;
+  const exited = () => new Promise<void>((r) => (child && child.exitCode === null && child.signalCode === null ? child.once('exit', () => r()) : r()));
+  const self: ManagedProcess = {
+    name: opts.name,
+    get pid() {
+      return child?.exitCode === null ? child.pid : undefined;
+    },
+    logFile: opts.logFile,
+    start() {
+      mkdirSync(dirname(opts.logFile), { recursive: true });
+      log = createWriteStream(opts.logFile, { flags: 'a' });
+      const c = spawn(opts.command, opts.args, { cwd: REPO_ROOT, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
+      child = c;
+      running.add(c);
+      c.once('exit', () => running.delete(c));
+      c.stderr!.pipe(log, { end: false });
+      return new Promise<void>((resolveStart, reject) => {
+        const timer = setTimeout(() => {
+          c.kill('SIGKILL');
+          reject(new Error(`${opts.name} was not ready within ${opts.timeoutMs ?? 30_000} ms; see ${opts.logFile}`));
+        }, opts.timeoutMs ?? 30_000);
+        const lines = createInterface({ input: c.stdout! });
+        let isReady = false;
+        lines.on('line', (line) => {
+          log?.write(`${line}\n`);
+          if (!isReady && opts.ready(line)) {
+            isReady = true;
+            clearTimeout(timer);
+            resolveStart();
+          }
+        });
+        c.once('exit', (code, signal) => {
+          clearTimeout(timer);
+          if (!isReady) reject(new Error(`${opts.name} exited (${code ?? signal}) before it was ready; see ${opts.logFile}`));
+        });
+      });
+    },
+    async stop() {
+      if (!child || child.exitCode !== null || child.signalCode !== null) return;
+      const done = exited();
+      child.kill('SIGTERM');
+      const force = setTimeout(() => child?.kill('SIGKILL'), 8_000);
+      await done;
+      clearTimeout(force);
+    },
+    async kill9() {
+      if (!child || child.exitCode !== null || child.signalCode !== null) return;
+      const done = exited();
+      child.kill('SIGKILL');
+      await done;
+    },
+  };
+  return self;
+}
+
+const jsonMsg = (msg: string) => (line: string) => line.includes(`"msg":"${msg}"`);
+
+export async function startLocalSystem(opts: LocalSystemOptions): Promise<LocalSystem> {
+  const say = opts.onLine ?? (() => {});
+  const secret = opts.callbackSecret ?? 'dev-callback-secret-change-me';
+  const pki = devPkiPaths(opts.pkiDir);
+  const ports = opts.ports ?? { liwan: await freePorts(), nanhai: await freePorts() };
+  const node = process.execPath;
+  const baseEnv = { ...process.env, NO_COLOR: '1' };
+
+  const districts = {} as Record<District, DistrictRuntime>;
+  for (const d of DISTRICTS) {
+    const p = ports[d];
+    const peer = ports[otherDistrict(d)];
+    const dir = join(opts.dataDir, d);
+    const redisUrl = opts.redisUrls?.[d] ?? `redis://127.0.0.1:${p.redis}`;
+    const httpUrl = `http://127.0.0.1:${p.http}`;
+    const redis = opts.redisUrls?.[d]
+      ? undefined
+      : managed({
+          name: `redis-${d}`,
+          command: 'redis-server',
+          args: ['--port', String(p.redis), '--bind', '127.0.0.1', '--dir', mkdir(join(dir, 'redis')), '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', ''],
+          env: baseEnv,
+          logFile: join(dir, 'logs', 'redis.log'),
+          ready: (line) => line.includes('Ready to accept connections'),
+        });
+    const simulator = managed({
+      name: `approval-${d}`,
+      command: node,
+      args: ['--import', 'tsx', `adapters/${d}/simulator-main.ts`],
+      env: {
+        ...baseEnv,
+        SIM_PORT: String(p.approval),
+        SIM_HOST: '127.0.0.1',
+        SIM_CALLBACK_URL: `${httpUrl}/api/v1/approval-callbacks`,
+        SIM_CALLBACK_SECRET: secret,
+        SIM_DATA_DIR: mkdir(join(dir, 'approval')),
+      },
+      logFile: join(dir, 'logs', 'approval.log'),
+      ready: jsonMsg('simulator ready'),
+    });
+    const gateway = managed({
+      name: `gateway-${d}`,
+      command: node,
+      args: ['--import', 'tsx', 'gateway/main.ts'],
+      env: {
+        ...baseEnv,
+        KC_DISTRICT: d,
+        KC_REDIS_URL: redisUrl,
+        KC_HTTP_HOST: '127.0.0.1',
+        KC_HTTP_PORT: String(p.http),
+        KC_PEER_PORT: String(p.peer),
+        KC_PARTNER_PORT: String(p.partner),
+        KC_PEER_URL: `127.0.0.1:${peer.peer}`,
+        KC_TLS_CERT: pki.districts[d].chain,
+        KC_TLS_KEY: pki.districts[d].key,
+        KC_TRUST_DIR: join(pki.dir, 'trust'),
+        KC_APPROVAL_URL: `http://127.0.0.1:${p.approval}`,
+        KC_APPROVAL_CALLBACK_SECRET: secret,
+        ...opts.gatewayEnv?.[d],
+      },
+      logFile: join(dir, 'logs', 'gateway.log'),
+      ready: jsonMsg('gateway ready'),
+    });
+    districts[d] = {
+      district: d,
+      ports: p,
+      httpUrl,
+      partnerAddress: `127.0.0.1:${p.partner}`,
+      approvalUrl: `http://127.0.0.1:${p.approval}`,
+      redisUrl,
+      redis,
+      simulator,
+      gateway,
+    };
+  }
+
+  const all = DISTRICTS.flatMap((d) => [districts[d].redis, districts[d].simulator, districts[d].gateway]).filter((m): m is ManagedProcess => !!m);
+  const started: ManagedProcess[] = [];
+  try {
+    // Redis and simulators first (gateways need them), then both gateways side by side.
+    for (const m of all.filter((m) => !m.name.startsWith('gateway'))) {
+      await m.start();
+      started.push(m);
+      say(`started ${m.name}`);
+    }
+    await Promise.all(
+      DISTRICTS.map(async (d) => {
+        await districts[d].gateway.start();
+        started.push(districts[d].gateway);
+        say(`started gateway-${d}`);
+      }),
+    );
+  } catch (err) {
+    await Promise.all(started.map((m) => m.stop()));
+    throw err;
+  }
+
+  return {
+    districts,
+    async stop() {
+      // Gateways first, so nothing talks to a Redis that is already gone.
+      await Promise.all(DISTRICTS.map((d) => districts[d].gateway.stop()));
+      await Promise.all(DISTRICTS.flatMap((d) => [districts[d].simulator.stop(), districts[d].redis?.stop()]));
+    },
+  };
+}
+
+function mkdir(path: string): string {
+  mkdirSync(path, { recursive: true });
+  return path;
+}
