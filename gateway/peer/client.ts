@@ -16,6 +16,9 @@ export function createPeerClient(opts: { address: string; tls: TlsMaterial; peer
     opts.address,
     clientCredentials(opts.tls, (id) => id?.kind === 'gateway' && id.district === opts.peer),
     {
+      // We dial an address, not a name; send the peer's name as SNI (an IP there is not allowed by RFC 6066).
+      // Who the server is gets checked on its certificate's identity above, not on this name.
+      'grpc.ssl_target_name_override': `gateway.${opts.peer}.kuacheng`,
       // Keep the link warm and notice a dead peer quickly.
       'grpc.keepalive_time_ms': 30_000,
       'grpc.keepalive_timeout_ms': 10_000,
