@@ -12,6 +12,7 @@ import type { Clock } from '../../gateway/clock.js';
 import { parseConfig, type Config } from '../../gateway/config.js';
 import { DISTRICTS, otherDistrict, type District } from '../../gateway/domain/district.js';
 import { startGateway, type RunningGateway } from '../../gateway/gateway.js';
+import type { MatterCatalog } from '../../gateway/domain/matters.js';
 import { createLogger } from '../../gateway/logger.js';
 import { createTestPki, type TestPki } from './pki.js';
 import { freePort } from './ports.js';
@@ -37,6 +38,8 @@ export async function startTwoGateways(opts: {
   clock?: Partial<Record<District, Clock>>;
   env?: Record<string, string>;
   pki?: TestPki;
+  /** Matter catalogs per district, read at every (re)start, so a test can change one and restart. */
+  catalogs?: Partial<Record<District, MatterCatalog>>;
 }): Promise<TwoGateways> {
   const dir = mkdtempSync(join(tmpdir(), 'kc-gw-'));
   const pki = opts.pki ?? createTestPki(join(dir, 'pki'));
@@ -75,7 +78,12 @@ export async function startTwoGateways(opts: {
       ...opts.env,
     });
   const start = (d: District) =>
-    startGateway({ config: configOf(d), clock: opts.clock?.[d], logger: createLogger({ level: 'debug', district: d, destination }) });
+    startGateway({
+      config: configOf(d),
+      clock: opts.clock?.[d],
+      catalog: opts.catalogs?.[d],
+      logger: createLogger({ level: 'debug', district: d, destination }),
+    });
 
   const gateways = { liwan: await start('liwan'), nanhai: await start('nanhai') };
   const stopped = new Set<District>();
