@@ -81,3 +81,15 @@ export function isErrorCode(v: unknown): v is ErrorCode {
 
 /** The gRPC metadata key that carries the stable error code next to the status. */
 export const GRPC_ERROR_CODE_KEY = 'kc-error-code';
+
+/**
+ * Recognises failures of dependencies that are not ours to fix here — today, Redis being
+ * unreachable (ioredis gives up after its retries) — so they answer 503 / UNAVAILABLE, not 500.
+ */
+export function dependencyError(err: unknown): AppError | undefined {
+  if (!(err instanceof Error)) return undefined;
+  if (err.name === 'MaxRetriesPerRequestError' || /Connection is closed|ECONNREFUSED|Stream isn't writeable/.test(err.message)) {
+    return new AppError('STORE_UNAVAILABLE', 'the case store is unavailable; try again shortly');
+  }
+  return undefined;
+}

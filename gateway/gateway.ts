@@ -63,7 +63,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const trust = new TrustStore(config.KC_TRUST_DIR);
   const tls = loadTlsMaterial({ certPath: config.KC_TLS_CERT, keyPath: config.KC_TLS_KEY, rootsPem: trust.rootCertificatesPem() });
   const store = createCaseStore(redis, config.KC_REDIS_PREFIX);
-  const hub: CaseEventsHub = await createCaseEventsHub(redis, store.keys.caseEventsChannel);
+  const hub: CaseEventsHub = await createCaseEventsHub(redis, store.keys.caseEventsChannel, logger);
   const peerClient = createPeerClient({ address: config.KC_PEER_URL, tls, peer, timeoutMs: config.KC_PEER_TIMEOUT_MS });
 
   const loops: WorkerLoop[] = [];

@@ -3,11 +3,12 @@
  * in the `kc-error-code` trailer; anything else is logged with its stack and answered INTERNAL.
  */
 import { Metadata, status, type ServerErrorResponse, type ServiceError } from '@grpc/grpc-js';
-import { AppError, GRPC_ERROR_CODE_KEY, grpcStatusOf, isErrorCode, type ErrorCode } from '../errors.js';
+import { AppError, dependencyError, GRPC_ERROR_CODE_KEY, grpcStatusOf, isErrorCode, type ErrorCode } from '../errors.js';
 import type { Logger } from '../logger.js';
 
-export function toServiceError(err: unknown, logger: Logger): ServerErrorResponse {
+export function toServiceError(cause: unknown, logger: Logger): ServerErrorResponse {
   const metadata = new Metadata();
+  const err = dependencyError(cause) ?? cause;
   if (err instanceof AppError) {
     metadata.set(GRPC_ERROR_CODE_KEY, err.code);
     if (err.issues.length > 0) metadata.set('kc-field-issues-bin', Buffer.from(JSON.stringify(err.issues)));

@@ -7,7 +7,7 @@ import { AdapterError } from '../../adapters/adapter.js';
 import { applyApprovalStatus } from '../approval/status-ingest.js';
 import type { GatewayContext } from '../context.js';
 import { CASE_NO_PATTERN } from '../domain/case.js';
-import { AppError, httpStatusOf } from '../errors.js';
+import { AppError, dependencyError, httpStatusOf } from '../errors.js';
 import { forwardApplication } from '../intake/forward.js';
 import { caseView } from './case-view.js';
 
@@ -112,6 +112,8 @@ export function createRestApp({ ctx, ready }: RestDeps): express.Express {
 
 function toAppError(err: unknown): AppError | undefined {
   if (err instanceof AppError) return err;
+  const dependency = dependencyError(err);
+  if (dependency) return dependency;
   const type = (err as { type?: string } | null)?.type;
   if (type === 'entity.parse.failed') return new AppError('MALFORMED_JSON', 'request body is not valid JSON');
   if (type === 'entity.too.large') return new AppError('PAYLOAD_TOO_LARGE', 'request body is too large');

@@ -4,6 +4,7 @@
  * news out to local watchers, who then read the new events from the case's list — so a missed
  * message costs latency, never an event.
  */
+import type { Logger } from '../logger.js';
 import type { RedisClient } from './case-store.js';
 
 export interface CaseEventsHub {
@@ -11,8 +12,10 @@ export interface CaseEventsHub {
   close(): Promise<void>;
 }
 
-export async function createCaseEventsHub(redis: RedisClient, channel: string): Promise<CaseEventsHub> {
+export async function createCaseEventsHub(redis: RedisClient, channel: string, logger: Logger): Promise<CaseEventsHub> {
   const sub = redis.duplicate();
+  // ioredis resubscribes by itself after a reconnect; watchers re-read the list, so nothing is lost.
+  sub.on('error', (err: Error) => logger.warn({ code: 'STORE_UNAVAILABLE', reason: err.message }, 'redis subscriber connection problem'));
   const watchers = new Map<string, Set<() => void>>();
   sub.on('message', (_channel: string, caseNo: string) => {
     for (const fn of watchers.get(caseNo) ?? []) fn();
