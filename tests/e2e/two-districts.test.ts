@@ -87,7 +87,7 @@ describe('third-party verification with openssl', () => {
     expect(readFileSync(join(out, 'envelope.signer.pem'), 'utf8')).not.toBe(readFileSync(join(out, 'receipt.signer.pem'), 'utf8'));
     // A changed byte fails.
     const body = readFileSync(join(out, 'envelope.body.json'));
-    body[body.length - 2] ^= 1;
+    body.writeUInt8(body.readUInt8(body.length - 2) ^ 1, body.length - 2);
     const tampered = join(out, 'tampered.json');
     writeFileSync(tampered, body);
     expect(() =>
