@@ -340,7 +340,8 @@ export function certificateProfile(identity: CertificateIdentity): CertificatePr
       keyUsage,
       // The gateway is a TLS server to partners and its peer, and a TLS client to its peer.
       extKeyUsage: ['serverAuth', 'clientAuth'],
-      subjectAltName: { dns: ['localhost'], ip: ['127.0.0.1'], uri: [gatewayIdentityUri(d)] },
+      // Its own name too, for clients that dial an address but check a name (grpcurl -authority).
+      subjectAltName: { dns: ['localhost', `gateway.${d}.kuacheng`], ip: ['127.0.0.1'], uri: [gatewayIdentityUri(d)] },
       days: DEV_PKI_LIFETIMES.gatewayDays,
     };
   }
@@ -391,6 +392,12 @@ function leafProblem(spec: LeafSpec, ca: LoadedCa, revokedSerials: Set<string>, 
   if (now < new Date(x509.validFrom) || now > new Date(x509.validTo)) return 'outside its validity period';
   if (revokedSerials.has(normaliseSerial(x509.serialNumber))) return 'revoked';
   if (!sameIdentity(identityOf(x509), spec.identity)) return 'carries another identity';
+  const dnsNames = (x509.subjectAltName ?? '')
+    .split(', ')
+    .filter((n) => n.startsWith('DNS:'))
+    .map((n) => n.slice(4))
+    .sort();
+  if (dnsNames.join() !== [...(spec.profile.subjectAltName?.dns ?? [])].sort().join()) return 'names differ from the current profile';
   return undefined;
 }
 

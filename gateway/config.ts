@@ -5,7 +5,13 @@
 import { z } from 'zod';
 import { DISTRICTS } from './domain/district.js';
 
-const port = z.coerce.number().int().min(0).max(65535);
+// Not z.coerce.number(): it reads an empty variable as 0, which would bind a random port.
+const port = z
+  .string()
+  .trim()
+  .regex(/^\d{1,5}$/, 'must be a port number (0–65535)')
+  .transform(Number)
+  .pipe(z.number().int().min(0).max(65535));
 const positiveInt = z.coerce.number().int().positive();
 
 const schema = z.object({

@@ -3,7 +3,7 @@
  * singletons — so tests can build a gateway on port 0 with their own Redis, PKI and clock.
  */
 import { Server, ServerCredentials } from '@grpc/grpc-js';
-import { HealthImplementation } from 'grpc-health-check';
+import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
 import { ReflectionService } from '@grpc/reflection';
 import { loadSync } from '@grpc/proto-loader';
 import { Redis } from 'ioredis';
@@ -25,7 +25,7 @@ import { createLogger, type Logger } from './logger.js';
 import { createDispatcher } from './outbox/dispatcher.js';
 import { partnerHandlers, PartnerServiceService } from './partner/server.js';
 import { createPeerClient } from './peer/client.js';
-import { peerHandlers, PeerGatewayService } from './peer/server.js';
+import { peerHandlers, PeerGatewayServerDefinition } from './peer/server.js';
 import { createRestApp } from './rest/app.js';
 import { createCaseEventsHub, type CaseEventsHub } from './store/case-events.js';
 import { createCaseStore } from './store/case-store.js';
@@ -46,7 +46,8 @@ export interface RunningGateway {
 }
 
 const PROTO_ROOT = fileURLToPath(new URL('../protos/', import.meta.url));
-const PROTO_FILES = ['kuacheng/partner/v1/partner.proto', 'kuacheng/peer/v1/peer.proto'];
+/** What reflection on the partner port describes: the partner API and health, never the peer API. */
+const PARTNER_PROTO = 'kuacheng/partner/v1/partner.proto';
 const TRUST_RELOAD_MS = 10_000;
 
 export async function startGateway(opts: GatewayOptions): Promise<RunningGateway> {
@@ -99,12 +100,12 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
 
   // gRPC: the peer face and the partner face listen apart, each with mutual TLS.
   const peerServer = new Server();
-  peerServer.addService(PeerGatewayService, peerHandlers(ctx));
+  peerServer.addService(PeerGatewayServerDefinition, peerHandlers(ctx));
   const partnerServer = new Server();
   partnerServer.addService(PartnerServiceService, partnerHandlers(ctx, hub));
   const health = new HealthImplementation({ '': 'SERVING', 'kuacheng.partner.v1.PartnerService': 'SERVING' });
   health.addToServer(partnerServer);
-  new ReflectionService(loadSync(PROTO_FILES, { includeDirs: [PROTO_ROOT] })).addToServer(partnerServer);
+  new ReflectionService(loadSync([PARTNER_PROTO, healthProtoPath], { includeDirs: [PROTO_ROOT] })).addToServer(partnerServer);
   const creds: ServerCredentials = serverCredentials(tls);
   const peerPort = await bindGrpc(peerServer, `${config.KC_PEER_HOST}:${config.KC_PEER_PORT}`, creds);
   const partnerPort = await bindGrpc(partnerServer, `${config.KC_PEER_HOST}:${config.KC_PARTNER_PORT}`, creds);
@@ -124,7 +125,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
 
   for (const loop of loops) loop.start();
   const ports = { http: httpPort, peer: peerPort, partner: partnerPort };
-  logger.info({ ports, peerUrl: config.KC_PEER_URL }, 'gateway ready');
+  logger.info({ ports, peerUrl: config.KC_PEER_URL }, 'gateway started');
 
   return {
     ctx,

@@ -16,6 +16,8 @@ async function main(): Promise<void> {
   }
   const logger = createLogger({ level: config.KC_LOG_LEVEL, district: config.KC_DISTRICT });
   const gateway = await startGateway({ config, logger });
+  // One line for launchers and supervisors, whatever the log level.
+  process.stdout.write(`${JSON.stringify({ msg: 'gateway ready', district: config.KC_DISTRICT, ports: gateway.ports })}\n`);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

@@ -21,20 +21,17 @@ export interface ForwardInput {
 }
 
 export async function forwardApplication(ctx: GatewayContext, input: ForwardInput): Promise<CaseRecord> {
-  const { application, matter } = validateIntake(input.body, ctx.catalog, ctx.district);
   const now = ctx.clock.now();
+  const { application, matter } = validateWithKey(ctx, input, now);
   let caseNo: string | undefined;
   let requestSha: string | undefined;
 
   if (input.idempotencyKey) {
-    if (!/^[\w.:-]{8,128}$/.test(input.idempotencyKey)) {
-      throw new AppError('VALIDATION_FAILED', 'idempotency key must be 8–128 characters of letters, digits, . _ : -', [
-        { field: 'idempotencyKey', code: 'INVALID', message: '幂等键格式无效' },
-      ]);
-    }
     requestSha = sha256Of(application);
-    caseNo = await allocateCaseNo(ctx, now);
-    const earlier = await ctx.store.reserveIdempotency(input.caller, input.idempotencyKey, `${caseNo}|${requestSha}`);
+    // Look first, so that a retry does not use up a case number.
+    const earlier =
+      (await ctx.store.getIdempotency(input.caller, input.idempotencyKey)) ??
+      (await ctx.store.reserveIdempotency(input.caller, input.idempotencyKey, `${(caseNo = await allocateCaseNo(ctx, now))}|${requestSha}`));
     if (earlier) {
       const [earlierCaseNo, earlierSha] = earlier.split('|');
       if (earlierSha !== requestSha) {
@@ -98,6 +95,27 @@ export async function forwardApplication(ctx: GatewayContext, input: ForwardInpu
     caseNo = undefined;
   }
   throw new AppError('INTERNAL', 'could not allocate a free case number');
+}
+
+const IDEMPOTENCY_KEY = /^[\w.:-]{8,128}$/;
+
+/** Intake validation with the idempotency key's format checked alongside, so all problems come at once. */
+function validateWithKey(ctx: GatewayContext, input: ForwardInput, now: number) {
+  const keyIssues =
+    input.idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(input.idempotencyKey)
+      ? [{ field: 'idempotencyKey', code: 'INVALID', message: '幂等键须为 8–128 位字母、数字或 . _ : -' }]
+      : [];
+  let valid;
+  try {
+    valid = validateIntake(input.body, ctx.catalog, ctx.district, now);
+  } catch (err) {
+    if (keyIssues.length > 0 && err instanceof AppError && err.code === 'VALIDATION_FAILED') {
+      throw new AppError('VALIDATION_FAILED', `${err.issues.length + 1} field(s) are missing or invalid`, [...err.issues, ...keyIssues]);
+    }
+    throw err;
+  }
+  if (keyIssues.length > 0) throw new AppError('VALIDATION_FAILED', 'the idempotency key is invalid', keyIssues);
+  return valid;
 }
 
 async function allocateCaseNo(ctx: GatewayContext, now: number): Promise<string> {

@@ -3,14 +3,14 @@
 const ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
 const ID_CHECK = '10X98765432';
 
-/** GB 11643-1999 resident ID: 17 digits, ISO 7064 MOD 11-2 check character, valid birth date. */
-export function isValidResidentId(id: string): boolean {
+/** GB 11643-1999 resident ID: 17 digits, ISO 7064 MOD 11-2 check character, a birth date not after `nowMs`. */
+export function isValidResidentId(id: string, nowMs: number): boolean {
   if (!/^\d{17}[\dX]$/.test(id)) return false;
   const y = Number(id.slice(6, 10));
   const m = Number(id.slice(10, 12));
   const d = Number(id.slice(12, 14));
   const birth = new Date(Date.UTC(y, m - 1, d));
-  if (y < 1900 || birth.getUTCMonth() !== m - 1 || birth.getUTCDate() !== d || birth.getTime() > Date.now()) return false;
+  if (y < 1900 || birth.getUTCMonth() !== m - 1 || birth.getUTCDate() !== d || birth.getTime() > nowMs) return false;
   let sum = 0;
   for (let i = 0; i < 17; i++) sum += Number(id[i]) * ID_WEIGHTS[i]!;
   return ID_CHECK[sum % 11] === id[17];

@@ -110,6 +110,12 @@ export function partnerHandlers(ctx: GatewayContext, hub: CaseEventsHub) {
 
     watchCase(call: ServerWritableStream<WatchCaseRequest, PbCaseEvent>) {
       let unwatch = () => {};
+      // A server stream ends with a status only through its 'error' event; destroy() would leave
+      // the client waiting for one.
+      const fail = (err: unknown) => {
+        unwatch();
+        call.emit('error', toServiceError(err, ctx.logger));
+      };
       const run = async () => {
         partnerOf(ctx, call);
         const caseNo = call.request.caseNo;
@@ -127,15 +133,12 @@ export function partnerHandlers(ctx: GatewayContext, hub: CaseEventsHub) {
           return pumping;
         };
         // Watch before reading history, so nothing that happens in between is missed.
-        unwatch = hub.watch(caseNo, () => void pump().catch((err: unknown) => call.destroy(toServiceError(err, ctx.logger))));
+        unwatch = hub.watch(caseNo, () => void pump().catch(fail));
         await pump();
       };
       call.on('cancelled', () => unwatch());
       call.on('close', () => unwatch());
-      run().catch((err: unknown) => {
-        unwatch();
-        call.destroy(toServiceError(err, ctx.logger));
-      });
+      run().catch(fail);
     },
   };
 }

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { Signed } from '../../protos/gen/kuacheng/peer/v1/peer.js';
 import type { GatewayContext } from '../context.js';
 import { verifyContext } from '../context.js';
-import { CASE_STATES, type Crossing } from '../domain/case.js';
+import { CASE_STATES, originOfCaseNo, type Crossing } from '../domain/case.js';
 import { canonicalBytes } from '../envelope/canonical.js';
 import { openEnvelope, sealReceipt, sha256Hex, type EnvelopeBody } from '../envelope/envelope.js';
 import { AppError } from '../errors.js';
@@ -37,6 +37,9 @@ function effectOf(ctx: GatewayContext, env: EnvelopeBody): Effect {
     throw new AppError('ENVELOPE_MALFORMED', `${env.type} envelope content is invalid: ${what}`);
   };
   if (env.type === 'application') {
+    // An application opens a case: it comes first, from the district whose window took it in.
+    if (env.seq !== 1) fail(`an application must be sequence 1, not ${env.seq}`);
+    if (originOfCaseNo(env.caseNo) !== env.from) fail(`case ${env.caseNo} was not taken in by ${env.from}`);
     const c = applicationContent.safeParse(env.content);
     if (!c.success) return fail(c.error.issues[0]?.path.join('.') ?? '');
     const matter = ctx.catalog.get(c.data.matterId);
@@ -64,17 +67,23 @@ function sameMessage(a: EnvelopeBody, b: EnvelopeBody): boolean {
   return a.type === b.type && a.caseNo === b.caseNo && a.seq === b.seq && a.from === b.from && canonicalBytes(a.content).equals(canonicalBytes(b.content));
 }
 
-export async function receiveEnvelope(ctx: GatewayContext, signed: Signed): Promise<Signed> {
-  let env: EnvelopeBody;
-  let opened: ReturnType<typeof openEnvelope>;
+/** Verifies an envelope and works out what applying it would do; every refusal is logged with its code. */
+function admit(ctx: GatewayContext, signed: Signed): { opened: ReturnType<typeof openEnvelope>; effect: Effect } {
   try {
-    opened = openEnvelope(signed, verifyContext(ctx));
-    env = opened.parsed;
+    const opened = openEnvelope(signed, verifyContext(ctx));
+    if (opened.parsed.from !== ctx.peer) {
+      throw new AppError('WRONG_DISTRICT_SIGNER', `envelopes here come from ${ctx.peer}, not ${opened.parsed.from}`);
+    }
+    return { opened, effect: effectOf(ctx, opened.parsed) };
   } catch (err) {
     if (err instanceof AppError) ctx.logger.warn({ code: err.code, reason: err.message }, 'envelope rejected');
     throw err;
   }
-  const effect = effectOf(ctx, env);
+}
+
+export async function receiveEnvelope(ctx: GatewayContext, signed: Signed): Promise<Signed> {
+  const { opened, effect } = admit(ctx, signed);
+  const env = opened.parsed;
   const now = ctx.clock.now();
   const receiptId = ctx.newId();
   const receipt = sealReceipt(opened, receiptId, now, ctx.signer);
@@ -118,6 +127,12 @@ export async function receiveEnvelope(ctx: GatewayContext, signed: Signed): Prom
     case 'OUT_OF_SEQUENCE':
       ctx.logger.warn({ ...log, code: 'ENVELOPE_OUT_OF_SEQUENCE', inSeq: result.inSeq }, 'envelope rejected');
       throw new AppError('ENVELOPE_OUT_OF_SEQUENCE', `sequence ${env.seq} of ${env.caseNo} was already used by another message`);
+    case 'CASE_NOT_FOUND':
+      ctx.logger.warn({ ...log, code: 'CASE_NOT_FOUND' }, 'envelope rejected');
+      throw new AppError('CASE_NOT_FOUND', `no case ${env.caseNo} here for a ${env.type} envelope`);
+    case 'CASE_EXISTS':
+      ctx.logger.warn({ ...log, code: 'ENVELOPE_MALFORMED' }, 'envelope rejected');
+      throw new AppError('ENVELOPE_MALFORMED', `an application for ${env.caseNo}, which already exists here`);
     case 'HELD':
       ctx.logger.info({ ...log, inSeq: result.inSeq }, 'envelope stored; held until earlier ones arrive');
       return receipt;

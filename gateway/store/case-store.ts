@@ -24,6 +24,7 @@ export interface OutboxItem {
 export type ApplyResult =
   | { outcome: 'DUP'; receipt: Buffer; envelope: Buffer }
   | { outcome: 'OUT_OF_SEQUENCE'; inSeq: number }
+  | { outcome: 'CASE_NOT_FOUND' | 'CASE_EXISTS' }
   | { outcome: 'HELD'; inSeq: number }
   | { outcome: 'APPLIED'; count: number };
 
@@ -84,6 +85,7 @@ export interface CaseStore {
   /** Reserves an idempotency key for a forward; returns the earlier `caseNo|requestSha` if the key was taken. */
   reserveIdempotency(scope: string, key: string, value: string): Promise<string | null>;
   setIdempotency(scope: string, key: string, value: string): Promise<void>;
+  getIdempotency(scope: string, key: string): Promise<string | null>;
   /** Submit-job bookkeeping for the handling side's approval-system submission. */
   finishSubmitJob(caseNo: string): Promise<void>;
   /** Counts one more failed submission and reschedules it; `dueFor(attempts)` says when. */
@@ -143,6 +145,9 @@ export function createCaseStore(redis: RedisClient, prefix: string): CaseStore {
         case 'OUT_OF_SEQUENCE':
         case 'HELD':
           return { outcome, inSeq: Number(reply[1]) };
+        case 'CASE_NOT_FOUND':
+        case 'CASE_EXISTS':
+          return { outcome };
         case 'APPLIED':
           return { outcome, count: Number(reply[1]) };
         default:
@@ -195,7 +200,7 @@ export function createCaseStore(redis: RedisClient, prefix: string): CaseStore {
       const reply = await callScript(
         redis,
         'completeDelivery',
-        [k.record, k.events, k.archive, item.shard.outbox],
+        [k.record, k.events, k.archive, item.shard.outbox, item.shard.dead],
         [item.caseNo, item.messageId, item.member, envelope, receipt, receiptId, bodySha256, iso(nowMs), channel],
       );
       return reply === 1;
@@ -272,6 +277,10 @@ export function createCaseStore(redis: RedisClient, prefix: string): CaseStore {
       const k = keys.idempotency(scope, key);
       const ok = await redis.set(k, value, 'EX', 30 * 86400, 'NX');
       return ok === 'OK' ? null : await redis.get(k);
+    },
+
+    async getIdempotency(scope, key) {
+      return redis.get(keys.idempotency(scope, key));
     },
 
     async setIdempotency(scope, key, value) {

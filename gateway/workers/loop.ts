@@ -29,7 +29,8 @@ export function createWorkerLoop(name: string, intervalMs: number, tick: () => P
       return;
     }
     wokenDuringTick = false;
-    running = tick()
+    running = Promise.resolve()
+      .then(tick)
       .then(
         (busy) => schedule(busy || wokenDuringTick ? 0 : intervalMs),
         (err: unknown) => {

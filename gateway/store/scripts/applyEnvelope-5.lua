@@ -22,6 +22,8 @@
   Returns
     {'DUP', receipt, envelope}   the message id was seen: the original receipt and envelope
     {'OUT_OF_SEQUENCE', inSeq}   a different message already used this sequence number
+    {'CASE_NOT_FOUND'}           it would apply now, to a case this gateway does not hold
+    {'CASE_EXISTS'}              an application for a case number this gateway already holds
     {'HELD', inSeq}              stored; waits for earlier sequence numbers
     {'APPLIED', count}           stored and applied, with `count` envelopes in all (held ones included)
 ]]
@@ -38,6 +40,12 @@ local inSeq = tonumber(redis.call('HGET', KEYS[1], 'inSeq') or '0')
 if seq <= inSeq or redis.call('HEXISTS', KEYS[1], 'held:' .. seq) == 1 then
   return {'OUT_OF_SEQUENCE', inSeq}
 end
+
+-- Refuse before storing anything: an application must create its case, anything else needs one.
+local exists = redis.call('HEXISTS', KEYS[1], 'state') == 1
+local isApplication = cjson.decode(ARGV[6]).type == 'application'
+if isApplication and exists then return {'CASE_EXISTS'} end
+if not isApplication and not exists and seq == inSeq + 1 then return {'CASE_NOT_FOUND'} end
 
 redis.call('HSET', KEYS[3], 'env:' .. msgId, ARGV[4], 'rcpt:' .. msgId, ARGV[5])
 redis.call('HSET', KEYS[1], 'meta:' .. msgId, ARGV[7])

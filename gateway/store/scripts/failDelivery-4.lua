@@ -31,6 +31,8 @@ if meta.delivery == 'receipted' then
   redis.call('ZREM', KEYS[3], member)
   return {0, 0}
 end
+-- A late report from a replica whose lease ran out must not revive a dead letter.
+if meta.delivery == 'dead_lettered' then return {meta.attempts, 1} end
 meta.attempts = (meta.attempts or 0) + 1
 meta.lastError = ARGV[4]
 meta.lastAttemptAt = ARGV[8]

@@ -19,6 +19,10 @@
 local caseNo, msgId, member = ARGV[1], ARGV[2], ARGV[3]
 if not redis.call('ZSCORE', KEYS[4], member) then return 0 end
 local meta = cjson.decode(redis.call('HGET', KEYS[1], 'meta:' .. msgId))
+if meta.delivery ~= 'dead_lettered' then
+  redis.call('ZREM', KEYS[4], member)
+  return 0
+end
 meta.delivery = 'queued'
 meta.attempts = 0
 redis.call('HSET', KEYS[1], 'meta:' .. msgId, cjson.encode(meta))

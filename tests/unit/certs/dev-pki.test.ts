@@ -165,7 +165,7 @@ describe('certificate profiles', () => {
       expect(cert.subject).toBe(`O=Kuacheng\nOU=${d}\nCN=gateway.${d}.kuacheng`);
       expect(cert.keyUsage).toEqual(['1.3.6.1.5.5.7.3.1', '1.3.6.1.5.5.7.3.2']);
       expect(readKeyUsage(cert.raw)).toMatchObject({ digitalSignature: true, keyCertSign: false });
-      expect(cert.subjectAltName).toBe(`DNS:localhost, IP Address:127.0.0.1, URI:urn:kuacheng:gateway:${d}`);
+      expect(cert.subjectAltName).toBe(`DNS:localhost, DNS:gateway.${d}.kuacheng, IP Address:127.0.0.1, URI:urn:kuacheng:gateway:${d}`);
       expect(new Date(cert.validTo).getTime() - NOW.getTime()).toBe(730 * DAY);
     }
   });

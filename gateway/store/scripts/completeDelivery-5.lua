@@ -1,12 +1,14 @@
 --[[
   Records a verified receipt for one of our envelopes: stores the envelope bytes that the receipt
   answers and the receipt itself, verbatim; drops the other send attempts; takes the envelope off
-  the outbox. Idempotent.
+  the outbox — and off the dead letters, where a replica whose lease ran out may have put it.
+  Idempotent.
 
   KEYS[1] case record (hash)
   KEYS[2] case events (list)
   KEYS[3] case archive (hash)
   KEYS[4] shard outbox (zset)
+  KEYS[5] shard dead letters (zset)
 
   ARGV[1] caseNo
   ARGV[2] messageId
@@ -23,13 +25,17 @@
 --- @include "events"
 local caseNo, msgId = ARGV[1], ARGV[2]
 local metaJson = redis.call('HGET', KEYS[1], 'meta:' .. msgId)
-if not metaJson then
+local function dequeue()
   redis.call('ZREM', KEYS[4], ARGV[3])
+  redis.call('ZREM', KEYS[5], ARGV[3])
+end
+if not metaJson then
+  dequeue()
   return 0
 end
 local meta = cjson.decode(metaJson)
 if meta.delivery == 'receipted' then
-  redis.call('ZREM', KEYS[4], ARGV[3])
+  dequeue()
   return 0
 end
 redis.call('HSET', KEYS[3], 'env:' .. msgId, ARGV[4], 'rcpt:' .. msgId, ARGV[5])
@@ -46,7 +52,7 @@ meta.bodySha256 = ARGV[7]
 meta.receiptedAt = ARGV[8]
 redis.call('HSET', KEYS[1], 'meta:' .. msgId, cjson.encode(meta))
 redis.call('HDEL', KEYS[1], 'draft:' .. msgId)
-redis.call('ZREM', KEYS[4], ARGV[3])
+dequeue()
 
 local state = redis.call('HGET', KEYS[1], 'state')
 if meta.type == 'application' and state == 'submitted' then
