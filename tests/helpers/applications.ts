@@ -2,7 +2,7 @@
 import type { District } from '../../gateway/domain/district.js';
 
 /** GB 32100-2015 valid codes (check characters computed). */
-export const CREDIT_CODES = ['91440101MA59ABCD1D', '91440605MA4UXYZ12J'] as const;
+export const CREDIT_CODES = ['91440101MA59ABCD1D', '91440605MA4UXYW127'] as const;
 export const PHONE = '13912345678';
 export const COMPANY_NAME = '广州荔湾示例贸易有限公司';
 export const ADDRESS = '广州市荔湾区中山八路1号';
