@@ -1,0 +1,326 @@
+/**
+ * A stock gRPC client of the partner API, built from the .proto files alone: @grpc/proto-loader and
+ * grpc.loadPackageDefinition, no generated ts-proto code and nothing from gateway/. It is what a
+ * partner who was handed partner.proto and a client certificate would write, so tests that use it
+ * prove the wire contract rather than our own bindings.
+ *
+ *   const api = partnerClient({ address: `127.0.0.1:${sys.gateways.liwan.ports.partner}`, district: 'liwan',
+ *     tls: partnerTls(sys.pki, 'kiosk-liwan') });
+ *   const c = await api.forwardApplication(toPbRequest(applicationFor('nanhai')));
+ *   const err = await rejectionOf(api.getCase('KC-LW-20260101-999999'));  // err.code, kcErrorCode(err)
+ *   api.close();
+ *
+ * Field names are those of the .proto (keepCase: true), e.g. `case_no`, `handling_local_no`.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { loadSync, type Options } from '@grpc/proto-loader';
+import { protoPath as HEALTH_PROTO } from 'grpc-health-check';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import type { PeerCertificate } from 'node:tls';
+import { fileURLToPath } from 'node:url';
+
+export const PARTNER_PROTO = fileURLToPath(new URL('../../protos/kuacheng/partner/v1/partner.proto', import.meta.url));
+const REFLECTION_PROTO_DIR = join(dirname(createRequire(import.meta.url).resolve('@grpc/reflection/package.json')), 'build', 'proto');
+export const REFLECTION_PROTO = {
+  v1: join(REFLECTION_PROTO_DIR, 'grpc/reflection/v1/reflection.proto'),
+  v1alpha: join(REFLECTION_PROTO_DIR, 'grpc/reflection/v1alpha/reflection.proto'),
+} as const;
+export { HEALTH_PROTO };
+
+/** What a partner would pass to proto-loader: the .proto names, plain numbers, proto3 defaults filled in. */
+export const LOADER_OPTIONS: Options = { keepCase: true, longs: Number, enums: String, defaults: true, oneofs: true };
+
+// ─── The messages, written from partner.proto (snake_case, as keepCase: true loads them) ─────────
+
+export interface PbApplicant {
+  kind: string;
+  name: string;
+  id_number: string;
+  credit_code: string;
+  phone: string;
+  address: string;
+}
+
+export interface PbMaterial {
+  name: string;
+  form: string;
+  copies: number;
+}
+
+export interface PbForwardApplicationRequest {
+  idempotency_key?: string;
+  matter_id?: string;
+  applicant?: Partial<PbApplicant> | null;
+  form?: Record<string, string>;
+  materials?: Partial<PbMaterial>[];
+}
+
+export interface PbCaseEvent {
+  seq: number;
+  case_no: string;
+  kind: string;
+  state: string;
+  at: string;
+  note: string;
+}
+
+export interface PbCrossing {
+  message_id: string;
+  type: string;
+  from_district: string;
+  to_district: string;
+  seq: number;
+  issued_at: string;
+  body_sha256: string;
+  delivery: string;
+  receipt_id: string;
+  receipted_at: string;
+}
+
+export interface PbCase {
+  case_no: string;
+  matter_id: string;
+  matter_name: string;
+  origin_district: string;
+  handling_district: string;
+  state: string;
+  handling_local_no: string;
+  created_at: string;
+  updated_at: string;
+  events: PbCaseEvent[];
+  crossings: PbCrossing[];
+}
+
+/** The JSON shape of `applicationFor()` (tests/helpers/applications.ts) in the proto's shape. */
+export function toPbRequest(app: Record<string, any>, idempotencyKey?: string): PbForwardApplicationRequest {
+  const a = app.applicant as Record<string, string> | undefined;
+  return {
+    ...(idempotencyKey ? { idempotency_key: idempotencyKey } : {}),
+    matter_id: app.matterId as string,
+    applicant: a && {
+      kind: a.kind,
+      name: a.name,
+      id_number: a.idNumber ?? '',
+      credit_code: a.creditCode ?? '',
+      phone: a.phone,
+      address: a.address ?? '',
+    },
+    form: { ...(app.form as Record<string, string>) },
+    materials: (app.materials as PbMaterial[]).map((m) => ({ ...m })),
+  };
+}
+
+// ─── Credentials ─────────────────────────────────────────────────────────────────────────────────
+
+export interface ClientTls {
+  /** PEM of the roots the client trusts for the server certificate. */
+  rootPem: string | Buffer;
+  /** The client certificate and its key (PEM); omit both to connect without one. */
+  certPem?: string | Buffer;
+  keyPem?: string | Buffer;
+}
+
+/** Files of a TestPki credential → ClientTls (read from disk, as a partner would). */
+export function tlsFromFiles(rootPath: string, cred?: { certPath: string; keyPath: string }): ClientTls {
+  return {
+    rootPem: readFileSync(rootPath),
+    ...(cred ? { certPem: readFileSync(cred.certPath), keyPem: readFileSync(cred.keyPath) } : {}),
+  };
+}
+
+/** The `URI:` entries of a peer certificate's subjectAltName as Node prints it. */
+function sanUris(cert: PeerCertificate): string[] {
+  return (cert.subjectaltname ?? '')
+    .split(', ')
+    .filter((e) => e.startsWith('URI:'))
+    .map((e) => e.slice('URI:'.length));
+}
+
+export type ServerCheck =
+  /** Check that the server certificate carries `urn:kuacheng:gateway:<district>` (we dial an IP). */
+  | { gatewayUri: string }
+  /** Verify the host name like any TLS client, against `name` (grpc.ssl_target_name_override). */
+  | { hostname: string }
+  /** Default verification against the address dialled (127.0.0.1). */
+  | 'address';
+
+function toBuffer(v: string | Buffer | undefined): Buffer | null {
+  return v === undefined ? null : Buffer.isBuffer(v) ? v : Buffer.from(v);
+}
+
+export function channel(tls: ClientTls, check: ServerCheck): { credentials: grpc.ChannelCredentials; options: grpc.ChannelOptions } {
+  const verify: grpc.VerifyOptions =
+    typeof check === 'object' && 'gatewayUri' in check
+      ? {
+          checkServerIdentity: (_host, cert) =>
+            sanUris(cert).includes(check.gatewayUri) ? undefined : new Error(`server certificate is not ${check.gatewayUri}`),
+        }
+      : {};
+  const options: grpc.ChannelOptions = typeof check === 'object' && 'hostname' in check ? { 'grpc.ssl_target_name_override': check.hostname } : {};
+  return { credentials: grpc.credentials.createSsl(toBuffer(tls.rootPem), toBuffer(tls.keyPem), toBuffer(tls.certPem), verify), options };
+}
+
+// ─── Clients ─────────────────────────────────────────────────────────────────────────────────────
+
+type Callback<T> = (err: grpc.ServiceError | null, value?: T) => void;
+type Unary<Req, Res> = (req: Req, metadata: grpc.Metadata, options: grpc.CallOptions, cb: Callback<Res>) => grpc.ClientUnaryCall;
+
+interface RawPartnerClient extends grpc.Client {
+  ForwardApplication: Unary<PbForwardApplicationRequest, PbCase>;
+  GetCase: Unary<{ case_no: string }, PbCase>;
+  WatchCase(req: { case_no: string; after_seq?: number }, options?: grpc.CallOptions): grpc.ClientReadableStream<PbCaseEvent>;
+}
+
+function serviceCtor(protoFile: string, path: string[], includeDirs: string[] = []): grpc.ServiceClientConstructor {
+  let node: unknown = grpc.loadPackageDefinition(loadSync(protoFile, { ...LOADER_OPTIONS, includeDirs }));
+  for (const part of path) node = (node as Record<string, unknown>)[part];
+  if (typeof node !== 'function') throw new Error(`${path.join('.')} is not a service in ${protoFile}`);
+  return node as grpc.ServiceClientConstructor;
+}
+
+function promisify<Req, Res>(client: grpc.Client, fn: Unary<Req, Res>, req: Req, options: grpc.CallOptions): Promise<Res> {
+  return new Promise((resolve, reject) => {
+    fn.call(client, req, new grpc.Metadata(), options, (err, value) => (err ? reject(err) : resolve(value!)));
+  });
+}
+
+export interface ConnectOptions {
+  address: string;
+  tls: ClientTls;
+  check: ServerCheck;
+  /** Per-call deadline, a safety net so a broken connection fails the test instead of hanging it. */
+  deadlineMs?: number;
+}
+
+export interface PartnerApi {
+  forwardApplication(req: PbForwardApplicationRequest): Promise<PbCase>;
+  getCase(caseNo: string): Promise<PbCase>;
+  /** `deadlineMs`: for streams that should end by themselves, so a stream that never ends fails the test. */
+  watchCase(caseNo: string, afterSeq?: number, opts?: { deadlineMs?: number }): grpc.ClientReadableStream<PbCaseEvent>;
+  close(): void;
+}
+
+export function partnerClient(opts: ConnectOptions): PartnerApi {
+  const Ctor = serviceCtor(PARTNER_PROTO, ['kuacheng', 'partner', 'v1', 'PartnerService']);
+  const { credentials, options } = channel(opts.tls, opts.check);
+  const client = new Ctor(opts.address, credentials, options) as unknown as RawPartnerClient;
+  const callOptions = (): grpc.CallOptions => ({ deadline: Date.now() + (opts.deadlineMs ?? 15_000) });
+  return {
+    forwardApplication: (req) => promisify(client, client.ForwardApplication, req, callOptions()),
+    getCase: (caseNo) => promisify(client, client.GetCase, { case_no: caseNo }, callOptions()),
+    watchCase: (caseNo, afterSeq = 0, o = {}) =>
+      client.WatchCase({ case_no: caseNo, after_seq: afterSeq }, o.deadlineMs ? { deadline: Date.now() + o.deadlineMs } : {}),
+    close: () => client.close(),
+  };
+}
+
+export interface HealthApi {
+  check(service: string): Promise<{ status: string }>;
+  close(): void;
+}
+
+export function healthClient(opts: ConnectOptions): HealthApi {
+  const Ctor = serviceCtor(HEALTH_PROTO, ['grpc', 'health', 'v1', 'Health']);
+  const { credentials, options } = channel(opts.tls, opts.check);
+  const client = new Ctor(opts.address, credentials, options) as unknown as grpc.Client & { Check: Unary<{ service: string }, { status: string }> };
+  return {
+    check: (service) => promisify(client, client.Check, { service }, { deadline: Date.now() + (opts.deadlineMs ?? 15_000) }),
+    close: () => client.close(),
+  };
+}
+
+export interface ReflectionRequest {
+  host?: string;
+  list_services?: string;
+  file_containing_symbol?: string;
+  file_by_filename?: string;
+}
+
+export interface ReflectionResponse {
+  valid_host: string;
+  message_response: 'list_services_response' | 'file_descriptor_response' | 'error_response' | 'all_extension_numbers_response';
+  list_services_response?: { service: { name: string }[] } | null;
+  file_descriptor_response?: { file_descriptor_proto: Buffer[] } | null;
+  error_response?: { error_code: number; error_message: string } | null;
+}
+
+export interface ReflectionApi {
+  /** Sends one request on a fresh ServerReflectionInfo stream and returns the one answer. */
+  ask(req: ReflectionRequest): Promise<ReflectionResponse>;
+  close(): void;
+}
+
+export function reflectionClient(version: keyof typeof REFLECTION_PROTO, opts: ConnectOptions): ReflectionApi {
+  const Ctor = serviceCtor(REFLECTION_PROTO[version], ['grpc', 'reflection', version, 'ServerReflection'], [REFLECTION_PROTO_DIR]);
+  const { credentials, options } = channel(opts.tls, opts.check);
+  const client = new Ctor(opts.address, credentials, options) as unknown as grpc.Client & {
+    ServerReflectionInfo(options?: grpc.CallOptions): grpc.ClientDuplexStream<ReflectionRequest, ReflectionResponse>;
+  };
+  return {
+    ask: (req) =>
+      new Promise((resolve, reject) => {
+        const call = client.ServerReflectionInfo({ deadline: Date.now() + (opts.deadlineMs ?? 15_000) });
+        call.once('data', (res: ReflectionResponse) => {
+          resolve(res);
+          call.end();
+        });
+        call.once('error', reject);
+        call.write(req);
+      }),
+    close: () => client.close(),
+  };
+}
+
+// ─── Errors and streams ──────────────────────────────────────────────────────────────────────────
+
+/** The error a call failed with; throws if it succeeded. */
+export async function rejectionOf(p: Promise<unknown>): Promise<grpc.ServiceError> {
+  try {
+    const value = await p;
+    throw new Error(`expected the call to fail, it returned ${JSON.stringify(value)}`);
+  } catch (err) {
+    if (err instanceof Error && 'code' in err && typeof err.code === 'number') return err as grpc.ServiceError;
+    throw err;
+  }
+}
+
+/** The stable code in the `kc-error-code` trailer. */
+export function kcErrorCode(err: grpc.ServiceError): string | undefined {
+  const v = err.metadata?.get('kc-error-code')[0];
+  return typeof v === 'string' ? v : undefined;
+}
+
+/** The field issues in the `kc-field-issues-bin` trailer (JSON). */
+export function fieldIssues(err: grpc.ServiceError): { field: string; code: string; message: string }[] {
+  const v = err.metadata?.get('kc-field-issues-bin')[0];
+  return v === undefined ? [] : (JSON.parse(Buffer.isBuffer(v) ? v.toString('utf8') : v) as { field: string; code: string; message: string }[]);
+}
+
+export interface Collected<T> {
+  items: T[];
+  /** Set once the stream has ended: the error it ended with, or null for OK. */
+  end: grpc.ServiceError | null | undefined;
+  /** Resolves when the stream has ended (with an error or OK). */
+  ended: Promise<grpc.ServiceError | null>;
+}
+
+/** Collects a server stream's messages and how it ended. */
+export function collect<T>(stream: grpc.ClientReadableStream<T>): Collected<T> {
+  const out: Collected<T> = { items: [], end: undefined, ended: Promise.resolve(null) };
+  out.ended = new Promise((resolve) => {
+    stream.on('data', (item: T) => out.items.push(item));
+    stream.on('error', (err: grpc.ServiceError) => {
+      out.end = err;
+      resolve(err);
+    });
+    stream.on('status', (s: grpc.StatusObject) => {
+      if (s.code === grpc.status.OK) {
+        out.end = null;
+        resolve(null);
+      }
+    });
+  });
+  return out;
+}
