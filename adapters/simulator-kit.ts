@@ -7,7 +7,7 @@
  * shape, callback signing) as a DistrictSimulator and mounts its own API routes.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
-import { rename, writeFile } from 'node:fs/promises';
+import { appendFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -111,7 +111,7 @@ export interface SimulatorOptions {
   /** Where status callbacks are pushed; none when absent. */
   callbackUrl?: string;
   callbackSecret: string;
-  /** Records persist here (records.json); in memory only when absent. */
+  /** Records persist here (records.jsonl, an append-only journal); in memory only when absent. */
   dataDir?: string;
   /** Default: silent. */
   logger?: Logger;
@@ -146,10 +146,19 @@ function simError(res: Response, httpStatus: number, code: string, message: stri
   res.status(httpStatus).json({ error: { code, message } });
 }
 
-/** JSON file written via temp file + rename; writes are serialised so the file follows the state. */
+/**
+ * Records on disk as an append-only journal (records.jsonl): one line per change, holding the
+ * record as it now is and the change it made. Appending costs the same whatever the number of
+ * records (rewriting one JSON file per change made every submit slower than the last), and a
+ * restart replays the lines. A torn last line from a crash is skipped.
+ */
+interface JournalLine {
+  record: SimRecord;
+  change?: SimChange;
+}
+
 class RecordFile {
   private chain: Promise<void> = Promise.resolve();
-  private counter = 0;
   constructor(private readonly file: string) {}
 
   load(): SimState | undefined {
@@ -160,20 +169,32 @@ class RecordFile {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;
     }
-    const state = JSON.parse(text) as SimState;
-    if (state.version !== 1 || !Array.isArray(state.records) || !Array.isArray(state.changes)) {
-      throw new Error(`${this.file} is not a simulator record file (version 1)`);
-    }
-    return state;
+    const records = new Map<string, SimRecord>();
+    const changes: SimChange[] = [];
+    const lines = text.split('\n').filter((l) => l.trim() !== '');
+    lines.forEach((line, n) => {
+      let entry: JournalLine;
+      try {
+        entry = JSON.parse(line) as JournalLine;
+      } catch (err) {
+        if (n === lines.length - 1) return; // torn by a crash mid-write
+        throw new Error(`${this.file} line ${n + 1} is not JSON`, { cause: err });
+      }
+      records.set(entry.record.localNo, entry.record);
+      if (entry.change) changes.push(entry.change);
+    });
+    return {
+      version: 1,
+      nextNo: records.size + 1,
+      nextSeq: (changes[changes.length - 1]?.seq ?? 0) + 1,
+      records: [...records.values()],
+      changes,
+    };
   }
 
-  save(state: SimState): Promise<void> {
-    const text = JSON.stringify(state);
-    const tmp = `${this.file}.${process.pid}.${++this.counter}.tmp`;
-    const write = this.chain.then(async () => {
-      await writeFile(tmp, text, 'utf8');
-      await rename(tmp, this.file);
-    });
+  append(entry: JournalLine): Promise<void> {
+    const line = `${JSON.stringify(entry)}\n`;
+    const write = this.chain.then(() => appendFile(this.file, line, 'utf8'));
     this.chain = write.catch(() => undefined);
     return write;
   }
@@ -194,12 +215,12 @@ export async function startSimulator(district: DistrictSimulator, opts: Simulato
   let state: SimState = { version: 1, nextNo: 1, nextSeq: 1, records: [], changes: [] };
   if (opts.dataDir) {
     mkdirSync(opts.dataDir, { recursive: true });
-    file = new RecordFile(join(opts.dataDir, 'records.json'));
+    file = new RecordFile(join(opts.dataDir, 'records.jsonl'));
     state = file.load() ?? state;
   }
   const byKey = new Map(state.records.map((r) => [r.idempotencyKey, r]));
   const byLocalNo = new Map(state.records.map((r) => [r.localNo, r]));
-  const persist = (): Promise<void> => file?.save(state) ?? Promise.resolve();
+  const persist = (record: SimRecord, change?: SimChange): Promise<void> => file?.append({ record, change }) ?? Promise.resolve();
 
   const config: { callbacksEnabled: boolean; fault: SimFault; slowMs: number } = {
     callbacksEnabled: true,
@@ -279,7 +300,7 @@ export async function startSimulator(district: DistrictSimulator, opts: Simulato
       const existing = byKey.get(input.idempotencyKey);
       if (existing) {
         existing.submitCount += 1;
-        await persist();
+        await persist(existing);
         logger.info({ localNo: existing.localNo, submitCount: existing.submitCount }, 'repeated submit answered with the existing case');
         return { record: existing, created: false };
       }
@@ -299,15 +320,22 @@ export async function startSimulator(district: DistrictSimulator, opts: Simulato
       byKey.set(record.idempotencyKey, record);
       byLocalNo.set(record.localNo, record);
       const change = appendChange(record, '');
-      await persist();
+      await persist(record, change);
       logger.info({ localNo: record.localNo, matterCode: record.matterCode, status: district.statusCode.registered }, 'case registered');
       enqueueCallback(change);
       return { record, created: true };
     },
     changesAfter(afterSeq, limit) {
       const out: Array<{ change: SimChange; record: SimRecord }> = [];
-      for (const change of state.changes) {
-        if (change.seq <= afterSeq) continue;
+      // Changes are kept in seq order: find the first one after the cursor by bisection.
+      let lo = 0;
+      let hi = state.changes.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (state.changes[mid]!.seq <= afterSeq) lo = mid + 1;
+        else hi = mid;
+      }
+      for (const change of state.changes.slice(lo)) {
         const record = byLocalNo.get(change.localNo);
         if (record) out.push({ change, record });
         if (out.length >= limit) break;
@@ -345,7 +373,7 @@ export async function startSimulator(district: DistrictSimulator, opts: Simulato
     record.lifecycle = rule.to;
     record.statusAt = now();
     const change = appendChange(record, note ?? '');
-    await persist();
+    await persist(record, change);
     logger.info({ localNo, status: district.statusCode[record.lifecycle], seq: change.seq }, 'case advanced');
     enqueueCallback(change);
     res.json(recordView(district, record));
