@@ -4,18 +4,29 @@
  * Prints the URLs and stays up until Ctrl-C, then stops every child it started.
  *
  * REDIS_URL_LIWAN / REDIS_URL_NANHAI use existing Redis servers instead of starting them.
+ * KC_LOCAL_PORT_OFFSET shifts every port (to run a second copy beside the first);
+ * KC_LOCAL_HOME moves certs/dev and var/local somewhere else.
  */
 import { join } from 'node:path';
 import { ensureDevPki } from '../certs/dev-pki.js';
 import { DISTRICT_NAME_ZH, DISTRICTS, type District } from '../gateway/domain/district.js';
 import { REPO_ROOT, startLocalSystem, type DistrictPorts } from './local-system.js';
 
+const offset = Number(process.env.KC_LOCAL_PORT_OFFSET ?? 0);
+if (!Number.isInteger(offset) || offset < 0 || offset > 50_000) {
+  console.error('KC_LOCAL_PORT_OFFSET must be a whole number from 0 to 50000');
+  process.exit(2);
+}
+const shift = (p: DistrictPorts): DistrictPorts =>
+  Object.fromEntries(Object.entries(p).map(([k, v]) => [k, v + offset])) as unknown as DistrictPorts;
 const PORTS: Record<District, DistrictPorts> = {
-  liwan: { http: 8081, peer: 9443, partner: 9444, approval: 4101, redis: 6391 },
-  nanhai: { http: 8082, peer: 9543, partner: 9544, approval: 4102, redis: 6392 },
+  liwan: shift({ http: 8081, peer: 9443, partner: 9444, approval: 4101, redis: 6391 }),
+  nanhai: shift({ http: 8082, peer: 9543, partner: 9544, approval: 4102, redis: 6392 }),
 };
 
-const pkiDir = join(REPO_ROOT, 'certs', 'dev');
+const home = process.env.KC_LOCAL_HOME;
+const pkiDir = home ? join(home, 'certs') : join(REPO_ROOT, 'certs', 'dev');
+const dataDir = home ? join(home, 'var') : join(REPO_ROOT, 'var', 'local');
 const pki = ensureDevPki(pkiDir);
 console.log(pki.changes.length ? `dev PKI: made ${pki.changes.map((c) => c.what).join(', ')}` : 'dev PKI: already in place');
 
@@ -24,7 +35,7 @@ if (process.env.REDIS_URL_LIWAN) redisUrls.liwan = process.env.REDIS_URL_LIWAN;
 if (process.env.REDIS_URL_NANHAI) redisUrls.nanhai = process.env.REDIS_URL_NANHAI;
 
 const system = await startLocalSystem({
-  dataDir: join(REPO_ROOT, 'var', 'local'),
+  dataDir,
   pkiDir,
   ports: PORTS,
   redisUrls,
@@ -36,10 +47,10 @@ for (const d of DISTRICTS) {
   const r = system.districts[d];
   console.log(`  ${DISTRICT_NAME_ZH[d]} (${d})`);
   console.log(`    REST API         ${r.httpUrl}/api/v1/cases`);
-  console.log(`    partner gRPC     ${r.partnerAddress} (mutual TLS; certs/dev/partners/kiosk-${d}/)`);
+  console.log(`    partner gRPC     ${r.partnerAddress} (mutual TLS; ${join(pkiDir, 'partners', `kiosk-${d}`)}/)`);
   console.log(`    approval sim     ${r.approvalUrl}`);
   console.log(`    redis            ${r.redisUrl}`);
-  console.log(`    logs             var/local/${d}/logs/`);
+  console.log(`    logs             ${join(dataDir, d, 'logs')}/`);
 }
 console.log('\nPress Ctrl-C to stop.');
 
