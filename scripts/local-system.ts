@@ -35,6 +35,8 @@ export interface LocalSystemOptions {
   /** Extra gateway environment per district (e.g. faster retries in tests). */
   gatewayEnv?: Partial<Record<District, Record<string, string>>>;
   callbackSecret?: string;
+  /** Extra node flags for the gateways (e.g. --cpu-prof for profiling). */
+  gatewayNodeArgs?: string[];
   /** Where progress lines go (default: nowhere). */
   onLine?: (line: string) => void;
 }
@@ -196,7 +198,7 @@ export async function startLocalSystem(opts: LocalSystemOptions): Promise<LocalS
     const gateway = managed({
       name: `gateway-${d}`,
       command: node,
-      args: ['--import', 'tsx', 'gateway/main.ts'],
+      args: [...(opts.gatewayNodeArgs ?? []), '--import', 'tsx', 'gateway/main.ts'],
       env: {
         ...baseEnv,
         KC_DISTRICT: d,

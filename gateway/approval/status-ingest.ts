@@ -46,8 +46,7 @@ export async function applyApprovalStatus(ctx: GatewayContext, event: ApprovalSt
 export function createStatusPoller(ctx: GatewayContext) {
   return {
     async tick(): Promise<boolean> {
-      const cursorKey = ctx.store.keys.approvalCursor;
-      const cursor = (await ctx.store.redis.get(cursorKey)) ?? undefined;
+      const cursor = await ctx.store.getApprovalCursor();
       let page;
       try {
         page = await ctx.adapter.changesSince(cursor);
@@ -63,7 +62,7 @@ export function createStatusPoller(ctx: GatewayContext) {
         if (!/^KC-/.test(event.caseNo)) continue;
         await applyApprovalStatus(ctx, event);
       }
-      if (page.cursor !== cursor) await ctx.store.redis.set(cursorKey, page.cursor);
+      if (page.cursor !== cursor) await ctx.store.setApprovalCursor(page.cursor);
       return page.events.length > 0;
     },
   };

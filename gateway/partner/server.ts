@@ -18,7 +18,7 @@ import { AppError } from '../errors.js';
 import { toServiceError } from '../grpc/errors.js';
 import { forwardApplication } from '../intake/forward.js';
 import type { CaseEventsHub } from '../store/case-events.js';
-import { caseView } from '../rest/case-view.js';
+import { caseView } from '../views/case-view.js';
 
 export { PartnerServiceService };
 

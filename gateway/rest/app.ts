@@ -9,7 +9,7 @@ import type { GatewayContext } from '../context.js';
 import { CASE_NO_PATTERN } from '../domain/case.js';
 import { AppError, dependencyError, httpStatusOf } from '../errors.js';
 import { forwardApplication } from '../intake/forward.js';
-import { caseView } from './case-view.js';
+import { caseView } from '../views/case-view.js';
 
 export interface RestDeps {
   ctx: GatewayContext;

@@ -92,6 +92,9 @@ export interface CaseStore {
   retrySubmitJob(caseNo: string, dueFor: (attempts: number) => number): Promise<number>;
   appendEvent(caseNo: string, event: Omit<CaseEvent, 'seq'>): Promise<void>;
   outboxDepth(): Promise<{ outbox: number; dead: number }>;
+  /** Where the approval system's change feed was read up to (polling fallback). */
+  getApprovalCursor(): Promise<string | undefined>;
+  setApprovalCursor(cursor: string): Promise<void>;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -299,6 +302,14 @@ export function createCaseStore(redis: RedisClient, prefix: string): CaseStore {
 
     async appendEvent(caseNo, event) {
       await redis.multi().rpush(keys.case(caseNo).events, JSON.stringify(event)).publish(channel, caseNo).exec();
+    },
+
+    async getApprovalCursor() {
+      return (await redis.get(keys.approvalCursor)) ?? undefined;
+    },
+
+    async setApprovalCursor(cursor) {
+      await redis.set(keys.approvalCursor, cursor);
     },
 
     async outboxDepth() {

@@ -9,6 +9,8 @@
  * - intake: POST /api/v1/cases answered 201 (validation, case number, one Lua script)
  * - end to end: from the first POST until Nanhai's approval simulator holds every application and
  *   Liwan shows the last one registered (sign, peer gRPC, verify, receipt, adapter HTTP, status back)
+ * - one at a time, unloaded: from POST until Liwan shows Nanhai's local number, against one
+ *   GET /healthz round trip
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -38,13 +40,39 @@ async function pool<T>(count: number, concurrency: number, task: (i: number) => 
 const dir = mkdtempSync(join(tmpdir(), 'kc-bench-'));
 ensureDevPki(join(dir, 'pki'));
 const env = { KC_LOG_LEVEL: 'warn', KC_OUTBOX_POLL_MS: '100' };
-const system = await startLocalSystem({ dataDir: join(dir, 'data'), pkiDir: join(dir, 'pki'), gatewayEnv: { liwan: env, nanhai: env } });
+// BENCH_PROFILE_DIR=… writes a V8 CPU profile of each gateway there (open in Chrome DevTools).
+const profileDir = process.env.BENCH_PROFILE_DIR;
+const system = await startLocalSystem({
+  dataDir: join(dir, 'data'),
+  pkiDir: join(dir, 'pki'),
+  gatewayEnv: { liwan: env, nanhai: env },
+  gatewayNodeArgs: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+});
 const liwan = system.districts.liwan.httpUrl;
 
 try {
   // Warm-up: connections, JIT, Lua script cache.
   await pool(200, CONCURRENCY, () => fetch(`${liwan}/healthz`).then((r) => r.text()));
   await pool(50, 8, () => postJson(`${liwan}/api/v1/cases`, applicationFor('nanhai')));
+
+  // One forward at a time on a quiet system: how long until the origin shows Nanhai's local number.
+  const single: number[] = [];
+  const healthz: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    let s = performance.now();
+    await fetch(`${liwan}/healthz`).then((r) => r.text());
+    healthz.push(performance.now() - s);
+    s = performance.now();
+    const r = await postJson(`${liwan}/api/v1/cases`, applicationFor('nanhai'));
+    for (;;) {
+      const c = (await getJson(`${liwan}/api/v1/cases/${r.body.caseNo}`)).body;
+      if (c.handlingLocalNo) break;
+      await new Promise((done) => setTimeout(done, 2));
+    }
+    single.push(performance.now() - s);
+  }
+  single.sort((a, b) => a - b);
+  healthz.sort((a, b) => a - b);
 
   let t = performance.now();
   await pool(BASELINE_REQUESTS, CONCURRENCY, () => fetch(`${liwan}/healthz`).then((r) => r.text()));
@@ -81,6 +109,9 @@ try {
     endToEndPerSec: Math.round(FORWARDS / e2eSeconds),
     intakeP50Ms: Number(q(0.5).toFixed(1)),
     intakeP99Ms: Number(q(0.99).toFixed(1)),
+    singleForwardP50Ms: Number(single[10]!.toFixed(1)),
+    singleForwardMaxMs: Number(single[19]!.toFixed(1)),
+    healthzP50Ms: Number(healthz[10]!.toFixed(2)),
     ratios: { intakeVsBaseline: Number((FORWARDS / intakeSeconds / baselinePerSec).toFixed(3)), endToEndVsBaseline: Number((FORWARDS / e2eSeconds / baselinePerSec).toFixed(3)) },
   };
   const out = join(REPO_ROOT, 'tests', 'bench', 'results');
@@ -92,6 +123,7 @@ try {
     `| baseline: GET /healthz at ${CONCURRENCY} in flight | ${result.baselineHealthzPerSec}/s | 1 |`,
     `| intake: POST /api/v1/cases answered 201 | ${result.intakePerSec}/s (p50 ${result.intakeP50Ms} ms, p99 ${result.intakeP99Ms} ms) | ${result.ratios.intakeVsBaseline} |`,
     `| end to end: forwarded, verified, receipted, registered in Nanhai, status back | ${result.endToEndPerSec}/s | ${result.ratios.endToEndVsBaseline} |`,
+    `| one forward, unloaded: POST until Liwan shows Nanhai's local number | p50 ${result.singleForwardP50Ms} ms, max ${result.singleForwardMaxMs} ms | ${(result.singleForwardP50Ms / result.healthzP50Ms).toFixed(0)}× one /healthz (${result.healthzP50Ms} ms) |`,
   ].join('\n');
   writeFileSync(join(out, 'forward.md'), `${table}\n\n${result.machine}\n`);
   console.log(table);

@@ -1,4 +1,4 @@
-/** The one shape in which a case leaves the gateway over REST (and, mapped, over gRPC). */
+/** The one shape in which a case leaves the gateway: REST sends it as is, the partner API maps it to protobuf. */
 import type { CaseRecord } from '../domain/case.js';
 import { CASE_STATE_ZH } from '../domain/case.js';
 import type { MatterCatalog } from '../domain/matters.js';
