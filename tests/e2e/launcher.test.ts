@@ -15,7 +15,8 @@ import { applicationFor, getJson, postJson } from '../helpers/applications.js';
 import { eventually } from '../helpers/gateways.js';
 
 const home = mkdtempSync(join(tmpdir(), 'kc-launch-'));
-const offset = 20_000 + Math.floor(Math.random() * 20_000);
+// Shifted ports stay below 32768, where Linux hands out ephemeral ports (freePort() in other tests).
+const offset = 10_000 + Math.floor(Math.random() * 12_000);
 const port = (base: number) => base + offset;
 
 afterAll(() => rmSync(home, { recursive: true, force: true }));
@@ -39,6 +40,7 @@ describe('npm run start:local', () => {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const output: string[] = [];
+    createInterface({ input: child.stderr! }).on('line', (line) => output.push(line));
     const ready = new Promise<void>((resolve, reject) => {
       createInterface({ input: child.stdout! }).on('line', (line) => {
         output.push(line);
