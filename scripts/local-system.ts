@@ -72,19 +72,31 @@ process.on('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolvePort(port));
-    });
-  });
+/** `count` distinct free loopback ports: all are held open together, so none is handed out twice. */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<ReturnType<typeof createServer>>((resolveServer, reject) => {
+          const server = createServer();
+          server.once('error', reject);
+          server.listen(0, '127.0.0.1', () => resolveServer(server));
+        }),
+    ),
+  );
+  const ports = servers.map((s) => (s.address() as { port: number }).port);
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  return ports;
 }
 
-async function freePorts(): Promise<DistrictPorts> {
-  return { http: await freePort(), peer: await freePort(), partner: await freePort(), approval: await freePort(), redis: await freePort() };
+async function freeDistrictPorts(): Promise<Record<District, DistrictPorts>> {
+  const p = await freePorts(10);
+  const at = (i: number) => p[i]!;
+  return {
+    liwan: { http: at(0), peer: at(1), partner: at(2), approval: at(3), redis: at(4) },
+    nanhai: { http: at(5), peer: at(6), partner: at(7), approval: at(8), redis: at(9) },
+  };
 }
 
 /** A child process that is started, watched for its ready line, and stopped on request. */
@@ -159,7 +171,7 @@ export async function startLocalSystem(opts: LocalSystemOptions): Promise<LocalS
   const say = opts.onLine ?? (() => {});
   const secret = opts.callbackSecret ?? 'dev-callback-secret-change-me';
   const pki = devPkiPaths(opts.pkiDir);
-  const ports = opts.ports ?? { liwan: await freePorts(), nanhai: await freePorts() };
+  const ports = opts.ports ?? (await freeDistrictPorts());
   const node = process.execPath;
   const baseEnv = { ...process.env, NO_COLOR: '1' };
 

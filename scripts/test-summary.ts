@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 
 const file = process.argv[2];
 if (!file) throw new Error('usage: test-summary <vitest-json-results>');
-let results: { numPassedTests: number; numFailedTests: number; numPendingTests: number; numTodoTests: number };
+let results: { numPassedTests: number; numFailedTests: number; numPendingTests: number; numTodoTests: number; numFailedTestSuites: number };
 try {
   results = JSON.parse(readFileSync(file, 'utf8'));
 } catch {
@@ -12,5 +12,7 @@ try {
   process.exit(1);
 }
 const skipped = results.numPendingTests + results.numTodoTests;
-console.log(`tests: ${results.numPassedTests} passed, ${results.numFailedTests} failed${skipped ? `, ${skipped} skipped` : ''}`);
+// A suite whose set-up failed runs none of its tests: count it as a failure, not as skips.
+const failed = results.numFailedTests + results.numFailedTestSuites;
+console.log(`tests: ${results.numPassedTests} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 if (results.numPassedTests === 0) process.exit(1);

@@ -15,7 +15,7 @@ import { startGateway, type RunningGateway } from '../../gateway/gateway.js';
 import type { MatterCatalog } from '../../gateway/domain/matters.js';
 import { createLogger } from '../../gateway/logger.js';
 import { createTestPki, type TestPki } from './pki.js';
-import { freePort } from './ports.js';
+import { freePorts } from '../../scripts/local-system.js';
 import { uniquePrefix } from './redis.js';
 
 export const CALLBACK_SECRET = 'test-callback-secret-0123456789';
@@ -32,7 +32,7 @@ export interface TwoGateways {
   stop(): Promise<void>;
 }
 
-export async function startTwoGateways(opts: {
+export interface TwoGatewaysOptions {
   redisUrl: string;
   name: string;
   clock?: Partial<Record<District, Clock>>;
@@ -40,12 +40,30 @@ export async function startTwoGateways(opts: {
   pki?: TestPki;
   /** Matter catalogs per district, read at every (re)start, so a test can change one and restart. */
   catalogs?: Partial<Record<District, MatterCatalog>>;
-}): Promise<TwoGateways> {
+}
+
+/**
+ * Free ports are free when picked, not always when bound: a suite running beside this one may take
+ * one first. Then everything is stopped and started again on new ports.
+ */
+export async function startTwoGateways(opts: TwoGatewaysOptions): Promise<TwoGateways> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startTwoGatewaysOnce(opts);
+    } catch (err) {
+      if (attempt >= 3 || !String((err as Error).message).includes('EADDRINUSE')) throw err;
+    }
+  }
+}
+
+async function startTwoGatewaysOnce(opts: TwoGatewaysOptions): Promise<TwoGateways> {
   const dir = mkdtempSync(join(tmpdir(), 'kc-gw-'));
   const pki = opts.pki ?? createTestPki(join(dir, 'pki'));
-  const ports = Object.fromEntries(
-    await Promise.all(DISTRICTS.map(async (d) => [d, { http: await freePort(), peer: await freePort(), partner: await freePort() }] as const)),
-  ) as Record<District, { http: number; peer: number; partner: number }>;
+  const p = await freePorts(6);
+  const ports: Record<District, { http: number; peer: number; partner: number }> = {
+    liwan: { http: p[0]!, peer: p[1]!, partner: p[2]! },
+    nanhai: { http: p[3]!, peer: p[4]!, partner: p[5]! },
+  };
   const httpUrl = { liwan: `http://127.0.0.1:${ports.liwan.http}`, nanhai: `http://127.0.0.1:${ports.nanhai.http}` };
   const simulators = {
     liwan: await startLiwanSimulator({ port: 0, callbackUrl: `${httpUrl.liwan}/api/v1/approval-callbacks`, callbackSecret: CALLBACK_SECRET, dataDir: join(dir, 'sim-liwan') }),
@@ -85,7 +103,20 @@ export async function startTwoGateways(opts: {
       logger: createLogger({ level: 'debug', district: d, destination }),
     });
 
-  const gateways = { liwan: await start('liwan'), nanhai: await start('nanhai') };
+  const cleanUp = async (started: RunningGateway[]) => {
+    await Promise.all(started.map((g) => g.stop()));
+    await Promise.all(DISTRICTS.map((d) => simulators[d].stop()));
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const liwan = await start('liwan').catch(async (err: unknown) => {
+    await cleanUp([]);
+    throw err;
+  });
+  const nanhai = await start('nanhai').catch(async (err: unknown) => {
+    await cleanUp([liwan]);
+    throw err;
+  });
+  const gateways = { liwan, nanhai };
   const stopped = new Set<District>();
   return {
     pki,
@@ -104,9 +135,7 @@ export async function startTwoGateways(opts: {
       stopped.delete(d);
     },
     async stop() {
-      await Promise.all(DISTRICTS.filter((d) => !stopped.has(d)).map((d) => gateways[d].stop()));
-      await Promise.all(DISTRICTS.map((d) => simulators[d].stop()));
-      rmSync(dir, { recursive: true, force: true });
+      await cleanUp(DISTRICTS.filter((d) => !stopped.has(d)).map((d) => gateways[d]));
     },
   };
 }

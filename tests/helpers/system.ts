@@ -1,5 +1,5 @@
 /** The whole two-district system as real processes on loopback, for end-to-end and fault tests. */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureDevPki } from '../../certs/dev-pki.js';
@@ -31,7 +31,18 @@ export async function startSystem(env: Record<string, string> = {}): Promise<Sys
   const dir = mkdtempSync(join(tmpdir(), 'kc-sys-'));
   ensureDevPki(join(dir, 'pki'));
   const gatewayEnv = { ...FAST_RETRIES, ...env };
-  const system = await startLocalSystem({ dataDir: join(dir, 'data'), pkiDir: join(dir, 'pki'), gatewayEnv: { liwan: gatewayEnv, nanhai: gatewayEnv } });
+  // Free ports are free when picked, not always when bound: another suite running beside this one
+  // may take one first. Start afresh on new ports when that happens.
+  let system: LocalSystem | undefined;
+  for (let attempt = 1; !system; attempt++) {
+    const dataDir = join(dir, `data-${attempt}`);
+    try {
+      system = await startLocalSystem({ dataDir, pkiDir: join(dir, 'pki'), gatewayEnv: { liwan: gatewayEnv, nanhai: gatewayEnv } });
+    } catch (err) {
+      const logs = ['liwan', 'nanhai'].map((d) => readIfThere(join(dataDir, d, 'logs', 'gateway.log'))).join('');
+      if (attempt >= 3 || !logs.includes('EADDRINUSE')) throw err;
+    }
+  }
   const getCase = async (d: District, caseNo: string) => {
     const r = await getJson(`${system.districts[d].httpUrl}/api/v1/cases/${caseNo}`);
     return r.status === 200 ? r.body : undefined;
@@ -60,4 +71,8 @@ export async function startSystem(env: Record<string, string> = {}): Promise<Sys
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+function readIfThere(file: string): string {
+  return existsSync(file) ? readFileSync(file, 'utf8') : '';
 }
