@@ -5,7 +5,9 @@
 import { createHash } from 'node:crypto';
 import type { GatewayContext } from '../context.js';
 import { shanghaiDate } from '../clock.js';
+import type { Application } from '../domain/application.js';
 import { formatCaseNo, type CaseRecord, type Crossing } from '../domain/case.js';
+import type { Matter } from '../domain/matters.js';
 import { DISTRICT_CODE } from '../domain/district.js';
 import { canonicalBytes } from '../envelope/canonical.js';
 import type { EnvelopeDraft } from '../envelope/envelope.js';
@@ -23,27 +25,38 @@ export interface ForwardInput {
 export async function forwardApplication(ctx: GatewayContext, input: ForwardInput): Promise<CaseRecord> {
   const now = ctx.clock.now();
   const { application, matter } = validateWithKey(ctx, input, now);
+  if (!input.idempotencyKey) return storeNewCase(ctx, { application, matter, now });
+
+  const requestSha = sha256Of(application);
+  const key = { caller: input.caller, key: input.idempotencyKey, requestSha };
+  // Look first, so that a retry does not use up a case number; reserve only for a new request.
+  let earlier = await ctx.store.getIdempotency(key.caller, key.key);
   let caseNo: string | undefined;
-  let requestSha: string | undefined;
-
-  if (input.idempotencyKey) {
-    requestSha = sha256Of(application);
-    // Look first, so that a retry does not use up a case number.
-    const earlier =
-      (await ctx.store.getIdempotency(input.caller, input.idempotencyKey)) ??
-      (await ctx.store.reserveIdempotency(input.caller, input.idempotencyKey, `${(caseNo = await allocateCaseNo(ctx, now))}|${requestSha}`));
-    if (earlier) {
-      const [earlierCaseNo, earlierSha] = earlier.split('|');
-      if (earlierSha !== requestSha) {
-        throw new AppError('IDEMPOTENCY_CONFLICT', 'this idempotency key was used for a different application');
-      }
-      const existing = await ctx.store.getCase(earlierCaseNo!);
-      if (existing) return existing;
-      // The earlier attempt reserved the number but died before storing the case: finish it.
-      caseNo = earlierCaseNo!;
-    }
+  if (!earlier) {
+    caseNo = await allocateCaseNo(ctx, now);
+    earlier = await ctx.store.reserveIdempotency(key.caller, key.key, `${caseNo}|${requestSha}`);
   }
+  if (earlier) {
+    const [earlierCaseNo, earlierSha] = earlier.split('|') as [string, string];
+    if (earlierSha !== requestSha) throw new AppError('IDEMPOTENCY_CONFLICT', 'this idempotency key was used for a different application');
+    const existing = await ctx.store.getCase(earlierCaseNo);
+    if (existing) return existing;
+    // The earlier attempt reserved the number but died before storing the case: finish it.
+    caseNo = earlierCaseNo;
+  }
+  return storeNewCase(ctx, { application, matter, now, caseNo, key });
+}
 
+/**
+ * Stores the case with its application envelope queued, in one Lua step. A case number that turns
+ * out to be taken (a counter lost to a Redis crash) is skipped for the next one.
+ */
+async function storeNewCase(
+  ctx: GatewayContext,
+  c: { application: Application; matter: Matter; now: number; caseNo?: string; key?: { caller: string; key: string; requestSha: string } },
+): Promise<CaseRecord> {
+  const { application, matter, now, key } = c;
+  let caseNo = c.caseNo;
   for (let attempt = 0; attempt < 5; attempt++) {
     caseNo ??= await allocateCaseNo(ctx, now);
     const messageId = ctx.newId();
@@ -79,18 +92,17 @@ export async function forwardApplication(ctx: GatewayContext, input: ForwardInpu
       meta,
     });
     if (result.created) {
-      if (input.idempotencyKey && requestSha) await ctx.store.setIdempotency(input.caller, input.idempotencyKey, `${caseNo}|${requestSha}`);
+      if (key) await ctx.store.setIdempotency(key.caller, key.key, `${caseNo}|${key.requestSha}`);
       ctx.logger.info({ caseNo, matterId: matter.id, messageId }, 'case taken in; application envelope queued');
       ctx.wake.dispatcher();
       return (await ctx.store.getCase(caseNo))!;
     }
-    if (requestSha) {
+    if (key) {
       // Two retries of one keyed forward raced: the other stored it. Same key, same case — but only
       // if it really is this application and not an older case that happens to hold the number.
       const existing = await ctx.store.getCase(caseNo);
-      if (existing && sha256Of(existing.application) === requestSha) return existing;
+      if (existing && sha256Of(existing.application) === key.requestSha) return existing;
     }
-    // The number was already taken (e.g. a counter lost to a Redis crash): take the next one.
     ctx.logger.warn({ caseNo }, 'case number already in use; allocating another');
     caseNo = undefined;
   }
