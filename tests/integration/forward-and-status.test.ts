@@ -84,6 +84,23 @@ describe.each(DISTRICTS)('forwarding from %s', (origin) => {
   });
 });
 
+describe('rejection', () => {
+  it('when the handling approval system rejects a case, then both gateways show it rejected and a later status cannot revive it', async () => {
+    const created = await postJson(`${sys.httpUrl.nanhai}/api/v1/cases`, applicationFor('liwan'));
+    const caseNo = created.body.caseNo as string;
+    const record = await eventually(async () => (await simRecords('liwan')).find((r) => r.externalRef === caseNo), 'approval record');
+    await advance('liwan', record.localNo, 'reject', '材料不符合法定形式');
+    for (const d of DISTRICTS) {
+      await eventually(async () => (await getJson(`${sys.httpUrl[d]}/api/v1/cases/${caseNo}`)).body.state === 'rejected', `rejected at ${d}`);
+    }
+    const refused = await postJson(`${sys.simulators.liwan.url}/_sim/cases/${record.localNo}/advance`, { action: 'approve' });
+    expect(refused.status).toBe(409);
+    const atOrigin = (await getJson(`${sys.httpUrl.nanhai}/api/v1/cases/${caseNo}`)).body;
+    expect(atOrigin.state).toBe('rejected');
+    expect(atOrigin.events.find((e: any) => e.state === 'rejected').note).toBe('材料不符合法定形式');
+  });
+});
+
 describe('status fallback by polling', () => {
   it('when the approval system stops pushing callbacks, then polling its change feed still carries the status across', async () => {
     const created = await postJson(`${sys.httpUrl.liwan}/api/v1/cases`, applicationFor('nanhai'));
