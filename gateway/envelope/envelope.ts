@@ -5,13 +5,13 @@
  * never re-serialises before verifying, and refuses a body that is not already canonical, so every
  * stored copy can be checked by a third party with openssl and the sender's certificate.
  */
-import { createHash, verify as verifySignature } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { DISTRICTS, type District } from '../domain/district.js';
 import { AppError } from '../errors.js';
 import { canonicalBytes } from './canonical.js';
 import type { Signer } from './signer.js';
-import { SUITES, isSuiteName, type SuiteName } from './suites.js';
+import { isSuiteName, SIGNATURE_SUITES, type SignatureSuiteName as SuiteName } from '../../certs/suites.js';
 import type { TrustStore, VerifiedChain } from './trust-store.js';
 
 export const ENVELOPE_TYPES = ['application', 'status'] as const;
@@ -191,7 +191,12 @@ function openSigned<S extends z.ZodType<{ suite: string; from: District }>>(
   const parsed = result.data;
   if (!isSuiteName(parsed.suite)) throw new AppError('UNSUPPORTED_SUITE', `signature suite ${parsed.suite} is not accepted`);
   const chain = ctx.trust.verify(signed.certChain, ctx.nowMs);
-  const ok = verifySignature(SUITES[parsed.suite].hash, signed.body, chain.leaf.publicKey, signed.signature);
+  let ok = false;
+  try {
+    ok = SIGNATURE_SUITES[parsed.suite].verify(signed.body, chain.leaf.publicKey, signed.signature);
+  } catch {
+    // A signature that is not even well-formed DER, or a key of another kind: not a valid signature.
+  }
   if (!ok) throw new AppError('BAD_SIGNATURE', 'signature does not match the body and certificate');
   if (chain.identity?.kind !== 'gateway' || chain.identity.district !== parsed.from) {
     throw new AppError('WRONG_DISTRICT_SIGNER', `signed by a certificate that does not belong to the ${parsed.from} gateway`);

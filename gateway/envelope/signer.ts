@@ -1,8 +1,8 @@
 /** The district's signing identity: its private key and certificate chain, used on the hot path via node:crypto. */
-import { createPrivateKey, sign, X509Certificate, type KeyObject } from 'node:crypto';
+import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { District } from '../domain/district.js';
-import { DEFAULT_SUITE, SUITES, type SuiteName } from './suites.js';
+import { DEFAULT_SUITE, SIGNATURE_SUITES, type SignatureSuiteName as SuiteName } from '../../certs/suites.js';
 
 export interface Signer {
   readonly district: District;
@@ -15,17 +15,18 @@ export interface Signer {
 
 export function createSigner(opts: { district: District; privateKey: KeyObject; chain: Buffer[]; suite?: SuiteName }): Signer {
   const suite = opts.suite ?? DEFAULT_SUITE;
-  const { hash } = SUITES[suite];
+  const algorithm = SIGNATURE_SUITES[suite];
   const first = opts.chain[0];
   if (!first) throw new Error('signer needs at least the leaf certificate');
   const leaf = new X509Certificate(first);
   if (!leaf.checkPrivateKey(opts.privateKey)) throw new Error('the private key does not match the certificate');
+  if (!algorithm.acceptsKey(opts.privateKey)) throw new Error(`the private key is not a ${suite} key`);
   return {
     district: opts.district,
     suite,
     chain: opts.chain,
     leaf,
-    sign: (data) => sign(hash, data, opts.privateKey),
+    sign: (data) => algorithm.sign(data, opts.privateKey),
   };
 }
 
