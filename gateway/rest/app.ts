@@ -3,6 +3,8 @@
  * between HTTP and the services; errors flow to the one error middleware at the end.
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
+import { X509Certificate } from 'node:crypto';
+import { Signed } from '../../protos/gen/kuacheng/peer/v1/peer.js';
 import { AdapterError } from '../../adapters/adapter.js';
 import { applyApprovalStatus } from '../approval/status-ingest.js';
 import type { GatewayContext } from '../context.js';
@@ -54,6 +56,16 @@ export function createRestApp({ ctx, ready }: RestDeps): express.Express {
     const record = await ctx.store.getCase(caseNo);
     if (!record) throw new AppError('CASE_NOT_FOUND', `no case ${caseNo}`);
     res.json(caseView(record, ctx.catalog, { includeApplication: true }));
+  });
+
+  // The exact bytes that crossed, for anyone who wants to check a signature themselves.
+  app.get('/api/v1/cases/:caseNo/envelopes/:messageId', async (req, res) => {
+    const caseNo = String(req.params.caseNo);
+    const messageId = String(req.params.messageId);
+    if (!CASE_NO_PATTERN.test(caseNo) || !MEMBER.test(messageId)) throw new AppError('MESSAGE_NOT_FOUND', 'no such envelope');
+    const { envelope, receipt } = await ctx.store.getArchived(caseNo, messageId);
+    if (!envelope) throw new AppError('MESSAGE_NOT_FOUND', `no stored envelope ${messageId} in case ${caseNo}`);
+    res.json({ caseNo, messageId, envelope: signedView(envelope), receipt: receipt ? signedView(receipt) : null });
   });
 
   app.get('/api/v1/dead-letters', async (_req, res) => {
@@ -108,6 +120,17 @@ export function createRestApp({ ctx, ready }: RestDeps): express.Express {
   });
 
   return app;
+}
+
+/** A stored Signed message as JSON: the body verbatim (base64, and parsed for reading), the DER signature, the chain as PEM. */
+function signedView(bytes: Buffer) {
+  const signed = Signed.decode(bytes);
+  return {
+    bodyBase64: signed.body.toString('base64'),
+    body: JSON.parse(signed.body.toString('utf8')) as unknown,
+    signatureBase64: signed.signature.toString('base64'),
+    certChainPem: signed.certChain.map((der) => new X509Certificate(der).toString()),
+  };
 }
 
 function toAppError(err: unknown): AppError | undefined {

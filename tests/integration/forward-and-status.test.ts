@@ -1,3 +1,4 @@
+import { createHash, verify, X509Certificate } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DISTRICTS, otherDistrict, type District } from '../../gateway/domain/district.js';
 import { applicationFor, getJson, postJson } from '../helpers/applications.js';
@@ -113,6 +114,33 @@ describe('status fallback by polling', () => {
     } finally {
       await postJson(`${sys.simulators.nanhai.url}/_sim/config`, { callbacksEnabled: true });
     }
+  });
+});
+
+describe('stored envelopes over REST', () => {
+  it('when staff fetch a crossing, then they get the verbatim signed body, signature and chain, which verify on both sides', async () => {
+    const created = await postJson(`${sys.httpUrl.liwan}/api/v1/cases`, applicationFor('nanhai'));
+    const caseNo = created.body.caseNo as string;
+    const record = await eventually(async () => {
+      const r = (await getJson(`${sys.httpUrl.liwan}/api/v1/cases/${caseNo}`)).body;
+      return r.crossings[0]?.delivery === 'receipted' ? r : undefined;
+    }, 'application receipted');
+    const messageId = record.crossings[0].id as string;
+    for (const d of DISTRICTS) {
+      const r = await getJson(`${sys.httpUrl[d]}/api/v1/cases/${caseNo}/envelopes/${messageId}`);
+      expect(r.status).toBe(200);
+      const body = Buffer.from(r.body.envelope.bodyBase64, 'base64');
+      const signer = new X509Certificate(r.body.envelope.certChainPem[0]);
+      expect(verify('sha256', body, signer.publicKey, Buffer.from(r.body.envelope.signatureBase64, 'base64'))).toBe(true);
+      expect(createHash('sha256').update(body).digest('hex')).toBe(record.crossings[0].bodySha256);
+      const receiptBody = Buffer.from(r.body.receipt.bodyBase64, 'base64');
+      const receiptSigner = new X509Certificate(r.body.receipt.certChainPem[0]);
+      expect(verify('sha256', receiptBody, receiptSigner.publicKey, Buffer.from(r.body.receipt.signatureBase64, 'base64'))).toBe(true);
+      expect(r.body.receipt.body.envelopeSha256).toBe(record.crossings[0].bodySha256);
+    }
+    const missing = await getJson(`${sys.httpUrl.liwan}/api/v1/cases/${caseNo}/envelopes/01ARZ3NDEKTSV4RRFFQ69G5FAV`);
+    expect(missing.status).toBe(404);
+    expect(missing.body.error.code).toBe('MESSAGE_NOT_FOUND');
   });
 });
 
