@@ -10,7 +10,8 @@
 import { join } from 'node:path';
 import { ensureDevPki } from '../certs/dev-pki.js';
 import { DISTRICT_NAME_ZH, DISTRICTS, type District } from '../gateway/domain/district.js';
-import { REPO_ROOT, startLocalSystem, type DistrictPorts } from './local-system.js';
+import { startLocalSystem, type DistrictPorts } from './local-system.js';
+import { REPO_ROOT } from './processes.js';
 
 const offset = Number(process.env.KC_LOCAL_PORT_OFFSET ?? 0);
 if (!Number.isInteger(offset) || offset < 0 || offset > 50_000) {

@@ -6,14 +6,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
-import { createServer } from 'node:net';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { DISTRICTS, otherDistrict, type District } from '../gateway/domain/district.js';
+import { freePorts, REPO_ROOT, trackChild } from './processes.js';
 import { devPkiPaths } from '../certs/dev-pki.js';
 
-export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 export interface DistrictPorts {
   http: number;
@@ -67,29 +65,6 @@ export interface LocalSystem {
   stop(): Promise<void>;
 }
 
-const running = new Set<ChildProcess>();
-process.on('exit', () => {
-  for (const child of running) child.kill('SIGKILL');
-});
-
-/** `count` distinct free loopback ports: all are held open together, so none is handed out twice. */
-export async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: count },
-      () =>
-        new Promise<ReturnType<typeof createServer>>((resolveServer, reject) => {
-          const server = createServer();
-          server.once('error', reject);
-          server.listen(0, '127.0.0.1', () => resolveServer(server));
-        }),
-    ),
-  );
-  const ports = servers.map((s) => (s.address() as { port: number }).port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  return ports;
-}
-
 async function freeDistrictPorts(): Promise<Record<District, DistrictPorts>> {
   const p = await freePorts(10);
   const at = (i: number) => p[i]!;
@@ -123,8 +98,7 @@ function managed(opts: {
       log = createWriteStream(opts.logFile, { flags: 'a' });
       const c = spawn(opts.command, opts.args, { cwd: REPO_ROOT, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
       child = c;
-      running.add(c);
-      c.once('exit', () => running.delete(c));
+      trackChild(c);
       c.stderr!.pipe(log, { end: false });
       return new Promise<void>((resolveStart, reject) => {
         const timer = setTimeout(() => {

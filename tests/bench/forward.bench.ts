@@ -16,7 +16,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureDevPki } from '../../certs/dev-pki.js';
-import { REPO_ROOT, startLocalSystem } from '../../scripts/local-system.js';
+import { REPO_ROOT } from '../../scripts/processes.js';
+import { startLocalSystem } from '../../scripts/local-system.js';
 import { applicationFor, getJson, postJson } from '../helpers/applications.js';
 
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);

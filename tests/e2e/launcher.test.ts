@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../../scripts/local-system.js';
+import { REPO_ROOT } from '../../scripts/processes.js';
 import { applicationFor, getJson, postJson } from '../helpers/applications.js';
 import { eventually } from '../helpers/gateways.js';
 

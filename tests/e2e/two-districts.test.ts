@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DISTRICTS, otherDistrict } from '../../gateway/domain/district.js';
-import { REPO_ROOT } from '../../scripts/local-system.js';
+import { REPO_ROOT } from '../../scripts/processes.js';
 import { ADDRESS, COMPANY_NAME, CREDIT_CODES, PHONE, applicationFor, postJson } from '../helpers/applications.js';
 import { checkArchive } from '../helpers/archive.js';
 import { startSystem, type SystemUnderTest } from '../helpers/system.js';

@@ -15,7 +15,7 @@ import { startGateway, type RunningGateway } from '../../gateway/gateway.js';
 import type { MatterCatalog } from '../../gateway/domain/matters.js';
 import { createLogger } from '../../gateway/logger.js';
 import { createTestPki, type TestPki } from './pki.js';
-import { freePorts } from '../../scripts/local-system.js';
+import { freePorts } from '../../scripts/processes.js';
 import { uniquePrefix } from './redis.js';
 
 export const CALLBACK_SECRET = 'test-callback-secret-0123456789';

@@ -5,100 +5,40 @@
  *
  * No child outlives the test process: every child started here (and redis-server from
  * helpers/redis.ts, through `trackChild`) is killed when the test process exits or is signalled,
- * and a small watchdog (`sh`) kills it if the test process dies without running any handler
- * (SIGKILL, OOM, a crashed worker).
+ * and a watchdog kills it if the test process dies without running any handler (see
+ * scripts/processes.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { isAlive, killTrackedChildren, REPO_ROOT, trackChild as trackWithWatchdog } from '../../scripts/processes.js';
 
-/** The repository root: the cwd of every process started here. */
-export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export { isAlive, REPO_ROOT };
 
 export interface ExitInfo {
   code: number | null;
   signal: NodeJS.Signals | null;
 }
 
-// --- no leaks ---------------------------------------------------------------------------------------
-
-/** Live children → the watchdog that kills each one should this process die abruptly. */
-const live = new Map<ChildProcess, ChildProcess | undefined>();
-let handlersInstalled = false;
-
-// $1 = the test process, $2 = the child: once $1 is gone, kill $2.
-const WATCHDOG = 'while kill -0 "$1" 2>/dev/null; do sleep 1; done; kill -9 "$2" 2>/dev/null';
-
-function killAllSync(): void {
-  for (const [child, watchdog] of live) {
-    try {
-      child.kill('SIGKILL');
-    } catch {
-      // already gone
-    }
-    try {
-      watchdog?.kill('SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-  live.clear();
-}
-
-function installHandlers(): void {
-  if (handlersInstalled) return;
-  handlersInstalled = true;
-  process.on('exit', killAllSync);
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.once(signal, () => {
-      killAllSync();
-      // Keep the default behaviour (terminate) unless someone else handles the signal.
-      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-    });
-  }
-}
+let signalHandlersInstalled = false;
 
 /**
- * Make sure `child` does not outlive this process: kill it on exit or on SIGINT/SIGTERM/SIGHUP, and
- * start a watchdog that kills it if this process is killed outright.
+ * Tests also kill their children at once on SIGINT/SIGTERM/SIGHUP (the launcher does not: it stops
+ * its children gracefully on those), then let the signal do what it would have done.
  */
 export function trackChild(child: ChildProcess): void {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  installHandlers();
-  let watchdog: ChildProcess | undefined;
-  try {
-    watchdog = spawn('/bin/sh', ['-c', WATCHDOG, 'kc-watchdog', String(process.pid), String(child.pid)], {
-      stdio: 'ignore',
-      detached: true,
-    });
-    watchdog.on('error', () => {});
-    watchdog.unref();
-  } catch {
-    watchdog = undefined; // no /bin/sh: the exit and signal handlers still apply
+  if (!signalHandlersInstalled) {
+    signalHandlersInstalled = true;
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+      process.once(signal, () => {
+        killTrackedChildren();
+        // Keep the default behaviour (terminate) unless someone else handles the signal.
+        if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+      });
+    }
   }
-  live.set(child, watchdog);
-  child.once('exit', () => {
-    live.delete(child);
-    watchdog?.kill('SIGKILL');
-  });
-}
-
-/** Is a process with this pid still running (and not a zombie we could not see)? */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    // A zombie still answers kill(0); /proc shows its state as Z.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return true; // no /proc: trust kill(0)
-  }
+  trackWithWatchdog(child);
 }
 
 // --- spawnTs ----------------------------------------------------------------------------------------

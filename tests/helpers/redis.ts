@@ -17,7 +17,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './ports.js';
+import { freePorts } from '../../scripts/processes.js';
 import { isAlive, trackChild } from './process.js';
 
 export interface StartRedisOptions {
@@ -169,10 +169,10 @@ export async function startRedis(opts: StartRedisOptions = {}): Promise<RedisHan
     }
   };
 
-  // First start: a fresh port, and another if someone grabbed it between freePort() and bind.
+  // First start: a fresh port, and another if someone grabbed it between freePorts() and bind.
   let port = 0;
   for (let attempt = 1; ; attempt++) {
-    port = await freePort();
+    [port] = (await freePorts(1)) as [number];
     try {
       await launch(port);
       break;

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseCrl } from '../../certs/pki.js';
-import { REPO_ROOT } from '../../scripts/local-system.js';
+import { REPO_ROOT } from '../../scripts/processes.js';
 import { X509Certificate } from 'node:crypto';
 
 const dir = mkdtempSync(join(tmpdir(), 'kc-certs-cli-'));

@@ -1,7 +1,7 @@
 /** A gateway process with a bad configuration stops at once and names the variable. */
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../../scripts/local-system.js';
+import { REPO_ROOT } from '../../scripts/processes.js';
 
 function runGateway(env: Record<string, string>) {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('KC_')));
