@@ -13,8 +13,9 @@ import {
 } from '../../protos/gen/kuacheng/partner/v1/partner.js';
 import type { GatewayContext } from '../context.js';
 import type { CaseEvent, CaseRecord } from '../domain/case.js';
-import { CASE_NO_PATTERN } from '../domain/case.js';
-import { AppError } from '../errors.js';
+import type { CertificateIdentity } from '../../certs/dev-pki.js';
+import { requireCase } from '../cases/require-case.js';
+import { authenticateCaller } from '../grpc/caller.js';
 import { toServiceError } from '../grpc/errors.js';
 import { forwardApplication } from '../intake/forward.js';
 import type { CaseEventsHub } from '../store/case-events.js';
@@ -22,17 +23,11 @@ import { caseView } from '../views/case-view.js';
 
 export { PartnerServiceService };
 
-type AnyCall = { getAuthContext(): { sslPeerCertificate?: { raw?: Buffer } } | null };
+type AnyCall = Parameters<typeof authenticateCaller>[1];
 
 function partnerOf(ctx: GatewayContext, call: AnyCall): string {
-  const raw = call.getAuthContext()?.sslPeerCertificate?.raw;
-  if (!raw) throw new AppError('UNAUTHENTICATED', 'a partner client certificate is required');
-  const chain = ctx.trust.verify([raw], ctx.clock.now());
-  if (chain.identity?.kind !== 'partner') {
-    ctx.logger.warn({ code: 'PERMISSION_DENIED' }, 'partner API called with a certificate that is not a partner certificate');
-    throw new AppError('PERMISSION_DENIED', 'only partner certificates may call the partner API');
-  }
-  return chain.identity.partnerId;
+  const isPartner = (i: CertificateIdentity): i is Extract<CertificateIdentity, { kind: 'partner' }> => i.kind === 'partner';
+  return authenticateCaller(ctx, call, 'partner', isPartner, 'only partner certificates may call the partner API').partnerId;
 }
 
 function toPbEvent(caseNo: string, e: CaseEvent): PbCaseEvent {
@@ -65,12 +60,6 @@ export function toPbCase(ctx: GatewayContext, record: CaseRecord): Case {
       receiptedAt: c.receiptedAt ?? '',
     })),
   };
-}
-
-async function loadCase(ctx: GatewayContext, caseNo: string): Promise<CaseRecord> {
-  const record = CASE_NO_PATTERN.test(caseNo) ? await ctx.store.getCase(caseNo) : null;
-  if (!record) throw new AppError('CASE_NOT_FOUND', `no case ${caseNo}`);
-  return record;
 }
 
 function unary<Req, Res>(ctx: GatewayContext, fn: (call: ServerUnaryCall<Req, Res>, partnerId: string) => Promise<Res>) {
@@ -106,7 +95,7 @@ export function partnerHandlers(ctx: GatewayContext, hub: CaseEventsHub) {
       return toPbCase(ctx, record);
     }),
 
-    getCase: unary<GetCaseRequest, Case>(ctx, async (call) => toPbCase(ctx, await loadCase(ctx, call.request.caseNo))),
+    getCase: unary<GetCaseRequest, Case>(ctx, async (call) => toPbCase(ctx, await requireCase(ctx, call.request.caseNo))),
 
     watchCase(call: ServerWritableStream<WatchCaseRequest, PbCaseEvent>) {
       let unwatch = () => {};
@@ -119,7 +108,7 @@ export function partnerHandlers(ctx: GatewayContext, hub: CaseEventsHub) {
       const run = async () => {
         partnerOf(ctx, call);
         const caseNo = call.request.caseNo;
-        await loadCase(ctx, caseNo);
+        await requireCase(ctx, caseNo);
         let sent = call.request.afterSeq;
         let pumping = Promise.resolve();
         const pump = () => {

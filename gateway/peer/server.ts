@@ -3,9 +3,10 @@ import type { ServerUnaryCall, sendUnaryData } from '@grpc/grpc-js';
 import { PeerGatewayService, Signed } from '../../protos/gen/kuacheng/peer/v1/peer.js';
 import type { GatewayContext } from '../context.js';
 import { AppError } from '../errors.js';
+import type { CertificateIdentity } from '../../certs/dev-pki.js';
+import { authenticateCaller } from '../grpc/caller.js';
 import { toServiceError } from '../grpc/errors.js';
 import { receiveEnvelope } from './inbound.js';
-
 
 /**
  * The Deliver method as the server registers it: the request arrives as raw bytes and is decoded in
@@ -15,21 +16,6 @@ import { receiveEnvelope } from './inbound.js';
 export const PeerGatewayServerDefinition = {
   deliver: { ...PeerGatewayService.deliver, requestDeserialize: (bytes: Buffer): Buffer => bytes },
 };
-
-/** The TLS client certificate must be the peer gateway's, valid and not revoked now. */
-function checkCaller(ctx: GatewayContext, call: ServerUnaryCall<Buffer, Signed>): void {
-  try {
-    const cert = call.getAuthContext()?.sslPeerCertificate;
-    if (!cert?.raw) throw new AppError('UNAUTHENTICATED', 'a client certificate is required');
-    const chain = ctx.trust.verify([cert.raw], ctx.clock.now());
-    if (chain.identity?.kind !== 'gateway' || chain.identity.district !== ctx.peer) {
-      throw new AppError('PERMISSION_DENIED', `only the ${ctx.peer} gateway may deliver envelopes here`);
-    }
-  } catch (err) {
-    if (err instanceof AppError) ctx.logger.warn({ code: err.code, reason: err.message }, 'peer call rejected');
-    throw err;
-  }
-}
 
 function decode(ctx: GatewayContext, bytes: Buffer): Signed {
   try {
@@ -44,7 +30,8 @@ export function peerHandlers(ctx: GatewayContext) {
   return {
     deliver(call: ServerUnaryCall<Buffer, Signed>, callback: sendUnaryData<Signed>) {
       const run = async () => {
-        checkCaller(ctx, call);
+        const isPeer = (id: CertificateIdentity): id is CertificateIdentity => id.kind === 'gateway' && id.district === ctx.peer;
+        authenticateCaller(ctx, call, 'peer', isPeer, `only the ${ctx.peer} gateway may deliver envelopes here`);
         return receiveEnvelope(ctx, decode(ctx, call.request));
       };
       run().then(

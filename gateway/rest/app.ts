@@ -12,6 +12,7 @@ import { CASE_NO_PATTERN } from '../domain/case.js';
 import { AppError, dependencyError, httpStatusOf } from '../errors.js';
 import { forwardApplication } from '../intake/forward.js';
 import { caseView } from '../views/case-view.js';
+import { requireCase } from '../cases/require-case.js';
 
 export interface RestDeps {
   ctx: GatewayContext;
@@ -51,10 +52,7 @@ export function createRestApp({ ctx, ready }: RestDeps): express.Express {
   });
 
   app.get('/api/v1/cases/:caseNo', async (req, res) => {
-    const caseNo = String(req.params.caseNo);
-    if (!CASE_NO_PATTERN.test(caseNo)) throw new AppError('CASE_NOT_FOUND', `no case ${caseNo}`);
-    const record = await ctx.store.getCase(caseNo);
-    if (!record) throw new AppError('CASE_NOT_FOUND', `no case ${caseNo}`);
+    const record = await requireCase(ctx, String(req.params.caseNo));
     res.json(caseView(record, ctx.catalog, { includeApplication: true }));
   });
 
