@@ -6,13 +6,14 @@
  */
 import { AdapterError } from '../../adapters/adapter.js';
 import type { GatewayContext } from '../context.js';
+import { backoffDelay } from '../workers/backoff.js';
 import { applyApprovalStatus } from './status-ingest.js';
 
 const BATCH = 32;
 
 export function createSubmitter(ctx: GatewayContext) {
   const leaseMs = 60_000;
-  const backoff = (attempts: number) => Math.min(ctx.config.KC_OUTBOX_MAX_DELAY_MS, ctx.config.KC_OUTBOX_BASE_DELAY_MS * 2 ** attempts);
+  const backoff = (attempts: number) => backoffDelay(attempts, ctx.config.KC_OUTBOX_BASE_DELAY_MS, ctx.config.KC_OUTBOX_MAX_DELAY_MS);
 
   const submitOne = async (caseNo: string) => {
     const record = await ctx.store.getCase(caseNo);

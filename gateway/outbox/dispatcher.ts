@@ -14,6 +14,7 @@ import { openReceipt, sealEnvelope, sha256Hex, type EnvelopeDraft } from '../env
 import { AppError, type ErrorCode } from '../errors.js';
 import type { PeerClient } from '../peer/client.js';
 import type { OutboxItem } from '../store/case-store.js';
+import { backoffDelay } from '../workers/backoff.js';
 
 /** Refusals that no retry can cure: straight to the dead-letter queue for a person to look at. */
 const PERMANENT: ReadonlySet<ErrorCode> = new Set([
@@ -40,10 +41,7 @@ export function createDispatcher(ctx: GatewayContext, peer: PeerClient): Dispatc
   const cfg = ctx.config;
   const leaseMs = cfg.KC_PEER_TIMEOUT_MS * 2 + 5_000;
 
-  const backoff = (attempts: number) => {
-    const exp = Math.min(cfg.KC_OUTBOX_MAX_DELAY_MS, cfg.KC_OUTBOX_BASE_DELAY_MS * 2 ** Math.max(0, attempts));
-    return Math.round(exp / 2 + (Math.random() * exp) / 2); // equal jitter: spread retries, keep a floor
-  };
+  const backoff = (attempts: number) => backoffDelay(attempts, cfg.KC_OUTBOX_BASE_DELAY_MS, cfg.KC_OUTBOX_MAX_DELAY_MS);
 
   const fail = async (item: OutboxItem, code: ErrorCode) => {
     const attempts = item.meta?.attempts ?? 0;
