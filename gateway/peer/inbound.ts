@@ -81,7 +81,8 @@ function admit(ctx: GatewayContext, signed: Signed): { opened: ReturnType<typeof
   }
 }
 
-export async function receiveEnvelope(ctx: GatewayContext, signed: Signed): Promise<Signed> {
+/** `wire` is the Signed message exactly as it arrived; it is what gets stored. */
+export async function receiveEnvelope(ctx: GatewayContext, signed: Signed, wire: Buffer): Promise<Signed> {
   const { opened, effect } = admit(ctx, signed);
   const env = opened.parsed;
   const now = ctx.clock.now();
@@ -106,7 +107,7 @@ export async function receiveEnvelope(ctx: GatewayContext, signed: Signed): Prom
     caseNo: env.caseNo,
     messageId: env.id,
     seq: env.seq,
-    envelope: Buffer.from(Signed.encode(signed).finish()),
+    envelope: wire,
     receipt: Buffer.from(Signed.encode(receipt).finish()),
     effect,
     meta,

@@ -32,7 +32,7 @@ export function peerHandlers(ctx: GatewayContext) {
       const run = async () => {
         const isPeer = (id: CertificateIdentity): id is CertificateIdentity => id.kind === 'gateway' && id.district === ctx.peer;
         authenticateCaller(ctx, call, 'peer', isPeer, `only the ${ctx.peer} gateway may deliver envelopes here`);
-        return receiveEnvelope(ctx, decode(ctx, call.request));
+        return receiveEnvelope(ctx, decode(ctx, call.request), call.request);
       };
       run().then(
         (receipt) => callback(null, receipt),
