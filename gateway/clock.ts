@@ -28,3 +28,9 @@ export function shanghaiDate(ms: number): string {
   const day = String(d.getUTCDate()).padStart(2, '0');
   return `${y}${m}${day}`;
 }
+
+/** Calendar date YYYY-MM-DD of an instant in Asia/Shanghai (the catalog's and the calendar's form). */
+export function beijingDate(ms: number): string {
+  const d = shanghaiDate(ms);
+  return `${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6)}`;
+}

@@ -1,4 +1,6 @@
 /** Process entry point: parse config, start one district gateway, stop cleanly on SIGTERM/SIGINT. */
+import { CatalogError } from './catalog/catalog.js';
+import { CalendarDataError } from './calendar/calendar-data.js';
 import { ConfigError, parseConfig } from './config.js';
 import { startGateway } from './gateway.js';
 import { createLogger } from './logger.js';
@@ -36,6 +38,11 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
+  if (err instanceof CatalogError || err instanceof CalendarDataError) {
+    // Every problem, one per line: the operator fixes the file, not a stack trace.
+    process.stderr.write(`kuacheng gateway: ${err.message}\n`);
+    process.exit(2);
+  }
   process.stderr.write(`kuacheng gateway failed to start: ${err instanceof Error ? err.stack : String(err)}\n`);
   process.exit(1);
 });

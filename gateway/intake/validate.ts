@@ -5,11 +5,15 @@
  * form field or material.
  */
 import { z } from 'zod';
-import type { Applicant, Application, FormValues, Material } from '../domain/application.js';
+import type { Applicant, Application } from '../domain/application.js';
 import type { District } from '../domain/district.js';
-import type { Matter, MatterCatalog } from '../domain/matters.js';
+import type { Matter, MatterCatalog } from '../catalog/catalog.js';
+import { beijingDate } from '../clock.js';
 import { AppError, type FieldIssue } from '../errors.js';
+import { formIssues, materialIssues } from './field-rules.js';
 import { isValidCreditCode, isValidMobile, isValidResidentId } from './identifiers.js';
+
+const AVAILABILITY_ZH = { not_yet_effective: '该事项尚未开通跨城通办', withdrawn: '该事项已停止跨城通办' } as const;
 
 const applicantSchema = z.object({
   kind: z.enum(['person', 'company']),
@@ -58,25 +62,6 @@ function applicantIssues(a: Applicant, matter: Matter, nowMs: number): FieldIssu
   return issues;
 }
 
-function formIssues(form: FormValues, matter: Matter): FieldIssue[] {
-  const issues: FieldIssue[] = [];
-  for (const f of matter.formFields) {
-    if (f.required && !form[f.key]?.trim()) issues.push({ field: `form.${f.key}`, code: 'REQUIRED', message: `请填写${f.label}` });
-  }
-  const known = new Set(matter.formFields.map((f) => f.key));
-  for (const key of Object.keys(form)) {
-    if (!known.has(key)) issues.push({ field: `form.${key}`, code: 'UNKNOWN_FIELD', message: '该事项没有此表单项' });
-  }
-  return issues;
-}
-
-function materialIssues(materials: Material[], matter: Matter): FieldIssue[] {
-  const given = new Set(materials.map((m) => m.name));
-  return matter.materials
-    .filter((m) => !given.has(m.name))
-    .map((m) => ({ field: 'materials', code: 'MATERIAL_MISSING', message: `缺少材料：${m.name}` }));
-}
-
 export function validateIntake(input: unknown, catalog: MatterCatalog, self: District, nowMs: number): ValidIntake {
   const issues: FieldIssue[] = [];
   const body = z.record(z.string(), z.unknown()).safeParse(input);
@@ -104,9 +89,17 @@ export function validateIntake(input: unknown, catalog: MatterCatalog, self: Dis
     ]);
   }
   if (matter) {
+    const today = beijingDate(nowMs);
+    const availability = catalog.availability(matter, today);
+    if (availability !== 'open') {
+      throw new AppError('MATTER_NOT_OPEN', `matter ${matter.id} is ${availability.replaceAll('_', ' ')} on ${today}`, [
+        { field: 'matterId', code: availability === 'withdrawn' ? 'MATTER_WITHDRAWN' : 'MATTER_NOT_YET_EFFECTIVE', message: AVAILABILITY_ZH[availability] },
+        ...issues,
+      ]);
+    }
     if (applicant) issues.push(...applicantIssues(applicant, matter, nowMs));
-    if (form) issues.push(...formIssues(form, matter));
-    if (materials) issues.push(...materialIssues(materials, matter));
+    if (form) issues.push(...formIssues(form, matter, nowMs));
+    if (materials) issues.push(...materialIssues(materials, matter, form ?? {}));
   }
   if (issues.length > 0 || !matter || !applicant || !form || !materials) {
     throw new AppError('VALIDATION_FAILED', `${issues.length} field(s) are missing or invalid`, issues);

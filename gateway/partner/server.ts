@@ -9,6 +9,9 @@ import {
   type CaseEvent as PbCaseEvent,
   type ForwardApplicationRequest,
   type GetCaseRequest,
+  type ListMattersRequest,
+  type ListMattersResponse,
+  type Matter as PbMatter,
   type WatchCaseRequest,
 } from '../../protos/gen/kuacheng/partner/v1/partner.js';
 import type { GatewayContext } from '../context.js';
@@ -20,6 +23,7 @@ import { toServiceError } from '../grpc/errors.js';
 import { forwardApplication } from '../intake/forward.js';
 import type { CaseEventsHub } from '../store/case-events.js';
 import { caseView } from '../views/case-view.js';
+import { listMatters, type MatterView } from '../views/matter-view.js';
 
 export { PartnerServiceService };
 
@@ -35,7 +39,7 @@ function toPbEvent(caseNo: string, e: CaseEvent): PbCaseEvent {
 }
 
 export function toPbCase(ctx: GatewayContext, record: CaseRecord): Case {
-  const v = caseView(record, ctx.catalog, { includeApplication: false });
+  const v = caseView(record, ctx, { includeApplication: false });
   return {
     caseNo: v.caseNo,
     matterId: v.matterId,
@@ -58,6 +62,41 @@ export function toPbCase(ctx: GatewayContext, record: CaseRecord): Case {
       delivery: c.delivery,
       receiptId: c.receiptId ?? '',
       receiptedAt: c.receiptedAt ?? '',
+    })),
+  };
+}
+
+function toPbMatter(m: MatterView): PbMatter {
+  return {
+    id: m.id,
+    name: m.name,
+    domain: m.domain,
+    domainLabel: m.domainLabel,
+    batch: m.batch,
+    effectiveFrom: m.effectiveFrom,
+    withdrawnFrom: m.withdrawnFrom ?? '',
+    handlingDistrict: m.handlingDistrict,
+    applicantKind: m.applicantKind,
+    handlingCode: m.handlingCode,
+    handlingName: m.handlingName,
+    handlingDepartment: m.handlingDepartment,
+    statutoryDays: m.timeLimits.statutoryDays,
+    promisedDays: m.timeLimits.promisedDays,
+    clockStartsOn: m.clock.startsOn,
+    courierTimeCounts: m.clock.courierTimeCounts,
+    resultDocument: m.resultDocument,
+    availability: m.availability,
+    materials: m.materials.map((x) => ({ id: x.id, name: x.name, form: x.form, copies: x.copies, requirement: x.requirement, condition: x.condition ?? '' })),
+    fields: m.fields.map((f) => ({
+      key: f.key,
+      label: f.label,
+      type: f.type,
+      required: f.required,
+      requiredWhenField: f.requiredWhen?.field ?? '',
+      requiredWhenEquals: f.requiredWhen?.equals ?? '',
+      unit: f.unit ?? '',
+      options: f.options ?? [],
+      hint: f.hint ?? '',
     })),
   };
 }
@@ -96,6 +135,17 @@ export function partnerHandlers(ctx: GatewayContext, hub: CaseEventsHub) {
     }),
 
     getCase: unary<GetCaseRequest, Case>(ctx, async (call) => toPbCase(ctx, await requireCase(ctx, call.request.caseNo))),
+
+    listMatters: unary<ListMattersRequest, ListMattersResponse>(ctx, async (call) => {
+      const r = call.request;
+      const { matters, catalogVersion } = listMatters(ctx, {
+        handlingDistrict: r.handlingDistrict,
+        domain: r.domain,
+        batch: r.batch,
+        includeUnavailable: r.includeUnavailable,
+      });
+      return { matters: matters.map(toPbMatter), catalogVersion };
+    }),
 
     watchCase(call: ServerWritableStream<WatchCaseRequest, PbCaseEvent>) {
       let unwatch = () => {};

@@ -1,4 +1,4 @@
-/** Valid applications for the matters in gateway/catalog/matters.json, with made-up but well-formed identifiers. */
+/** Valid applications for the matters in gateway/catalog/matters.yaml, with made-up but well-formed identifiers. */
 import type { District } from '../../gateway/domain/district.js';
 
 /** GB 32100-2015 valid codes (check characters computed). */
@@ -22,7 +22,7 @@ export function applicationFor(handling: District, overrides: Record<string, unk
         }
       : {
           matterId: 'KC-M-0003',
-          form: { changeItem: '住所', changeBefore: '佛山市南海区桂城街道1号', changeAfter: '佛山市南海区桂城街道2号' },
+          form: { changeItem: 'address', changeBefore: '佛山市南海区桂城街道1号', changeAfter: '佛山市南海区桂城街道2号' },
           materials: [
             { name: '公司变更登记申请书', form: 'original', copies: 1 },
             { name: '股东会决议', form: 'original', copies: 1 },

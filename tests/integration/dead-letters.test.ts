@@ -3,7 +3,7 @@
  * the cause is fixed, staff resend it and it is delivered.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadMatterCatalog, type MatterCatalog } from '../../gateway/domain/matters.js';
+import { loadMatterCatalog, type MatterCatalog } from '../../gateway/catalog/catalog.js';
 import { applicationFor, getJson, postJson } from '../helpers/applications.js';
 import { eventually, startTwoGateways, type TwoGateways } from '../helpers/gateways.js';
 import { startRedis, type RedisHandle } from '../helpers/redis.js';
@@ -12,12 +12,16 @@ let redis: RedisHandle;
 let sys: TwoGateways;
 const full = loadMatterCatalog();
 /** Nanhai before it has published the food-business permit for cross-city handling. */
-const withoutFoodPermit: MatterCatalog = { get: (id) => (id === 'KC-M-0002' ? undefined : full.get(id)), list: () => full.list().filter((m) => m.id !== 'KC-M-0002') };
+const withoutFoodPermit: MatterCatalog = {
+  ...full,
+  get: (id) => (id === 'KC-M-0002' ? undefined : full.get(id)),
+  list: (filter) => full.list(filter).filter((m) => m.id !== 'KC-M-0002'),
+};
 const catalogs: { nanhai?: MatterCatalog } = { nanhai: withoutFoodPermit };
 
 const foodPermit = applicationFor('nanhai', {
   matterId: 'KC-M-0002',
-  form: { premisesAddress: '佛山市南海区桂城街道3号', businessCategory: '预包装食品销售' },
+  form: { premisesAddress: '佛山市南海区桂城街道3号', businessCategory: 'prepackaged' },
   materials: [
     { name: '食品经营许可申请书', form: 'original', copies: 1 },
     { name: '营业执照', form: 'copy', copies: 1 },

@@ -25,6 +25,79 @@ export const protobufPackage = "kuacheng.partner.v1";
 
 export const protobufFileName = "kuacheng/partner/v1/partner.proto";
 
+export interface ListMattersRequest {
+  /** Filters; empty means any. */
+  handlingDistrict: string;
+  /** company_registration, business_permit or construction. */
+  domain: string;
+  batch: string;
+  /** Also list matters this district handles itself and those not open today. */
+  includeUnavailable: boolean;
+}
+
+export interface ListMattersResponse {
+  matters: Matter[];
+  /** Short hash of the catalog the gateway runs with. */
+  catalogVersion: string;
+}
+
+export interface MatterMaterial {
+  id: string;
+  name: string;
+  /** original or copy */
+  form: string;
+  copies: number;
+  /** required or conditional */
+  requirement: string;
+  condition: string;
+}
+
+export interface MatterFieldOption {
+  value: string;
+  label: string;
+}
+
+export interface MatterField {
+  key: string;
+  label: string;
+  /** text, textarea, integer, decimal, date, enum, boolean, mobile, phone, postcode, idNumber, creditCode */
+  type: string;
+  required: boolean;
+  /** Required when field `required_when_field` equals `required_when_equals`. */
+  requiredWhenField: string;
+  requiredWhenEquals: string;
+  unit: string;
+  options: MatterFieldOption[];
+  hint: string;
+}
+
+export interface Matter {
+  id: string;
+  name: string;
+  domain: string;
+  domainLabel: string;
+  batch: string;
+  effectiveFrom: string;
+  withdrawnFrom: string;
+  handlingDistrict: string;
+  /** person or company */
+  applicantKind: string;
+  /** The handling district's own code, name and department. */
+  handlingCode: string;
+  handlingName: string;
+  handlingDepartment: string;
+  statutoryDays: number;
+  promisedDays: number;
+  /** accepted or materials_received */
+  clockStartsOn: string;
+  courierTimeCounts: boolean;
+  resultDocument: string;
+  /** open, not_yet_effective or withdrawn (today, Beijing time) */
+  availability: string;
+  materials: MatterMaterial[];
+  fields: MatterField[];
+}
+
 export interface Applicant {
   /** "person" or "company". */
   kind: string;
@@ -108,6 +181,1121 @@ export interface Case {
   events: CaseEvent[];
   crossings: Crossing[];
 }
+
+function createBaseListMattersRequest(): ListMattersRequest {
+  return { handlingDistrict: "", domain: "", batch: "", includeUnavailable: false };
+}
+
+export const ListMattersRequest: MessageFns<ListMattersRequest> = {
+  encode(message: ListMattersRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.handlingDistrict !== "") {
+      writer.uint32(10).string(message.handlingDistrict);
+    }
+    if (message.domain !== "") {
+      writer.uint32(18).string(message.domain);
+    }
+    if (message.batch !== "") {
+      writer.uint32(26).string(message.batch);
+    }
+    if (message.includeUnavailable !== false) {
+      writer.uint32(32).bool(message.includeUnavailable);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListMattersRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListMattersRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.handlingDistrict = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.domain = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.batch = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.includeUnavailable = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListMattersRequest {
+    return {
+      handlingDistrict: isSet(object.handlingDistrict)
+        ? globalThis.String(object.handlingDistrict)
+        : isSet(object.handling_district)
+        ? globalThis.String(object.handling_district)
+        : "",
+      domain: isSet(object.domain) ? globalThis.String(object.domain) : "",
+      batch: isSet(object.batch) ? globalThis.String(object.batch) : "",
+      includeUnavailable: isSet(object.includeUnavailable)
+        ? globalThis.Boolean(object.includeUnavailable)
+        : isSet(object.include_unavailable)
+        ? globalThis.Boolean(object.include_unavailable)
+        : false,
+    };
+  },
+
+  toJSON(message: ListMattersRequest): unknown {
+    const obj: any = {};
+    if (message.handlingDistrict !== "") {
+      obj.handlingDistrict = message.handlingDistrict;
+    }
+    if (message.domain !== "") {
+      obj.domain = message.domain;
+    }
+    if (message.batch !== "") {
+      obj.batch = message.batch;
+    }
+    if (message.includeUnavailable !== false) {
+      obj.includeUnavailable = message.includeUnavailable;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListMattersRequest>): ListMattersRequest {
+    return ListMattersRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListMattersRequest>): ListMattersRequest {
+    const message = createBaseListMattersRequest();
+    message.handlingDistrict = object.handlingDistrict ?? "";
+    message.domain = object.domain ?? "";
+    message.batch = object.batch ?? "";
+    message.includeUnavailable = object.includeUnavailable ?? false;
+    return message;
+  },
+};
+
+function createBaseListMattersResponse(): ListMattersResponse {
+  return { matters: [], catalogVersion: "" };
+}
+
+export const ListMattersResponse: MessageFns<ListMattersResponse> = {
+  encode(message: ListMattersResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.matters) {
+      Matter.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.catalogVersion !== "") {
+      writer.uint32(18).string(message.catalogVersion);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListMattersResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListMattersResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.matters.push(Matter.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.catalogVersion = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListMattersResponse {
+    return {
+      matters: globalThis.Array.isArray(object?.matters) ? object.matters.map((e: any) => Matter.fromJSON(e)) : [],
+      catalogVersion: isSet(object.catalogVersion)
+        ? globalThis.String(object.catalogVersion)
+        : isSet(object.catalog_version)
+        ? globalThis.String(object.catalog_version)
+        : "",
+    };
+  },
+
+  toJSON(message: ListMattersResponse): unknown {
+    const obj: any = {};
+    if (message.matters?.length) {
+      obj.matters = message.matters.map((e) => Matter.toJSON(e));
+    }
+    if (message.catalogVersion !== "") {
+      obj.catalogVersion = message.catalogVersion;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListMattersResponse>): ListMattersResponse {
+    return ListMattersResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListMattersResponse>): ListMattersResponse {
+    const message = createBaseListMattersResponse();
+    message.matters = object.matters?.map((e) => Matter.fromPartial(e)) || [];
+    message.catalogVersion = object.catalogVersion ?? "";
+    return message;
+  },
+};
+
+function createBaseMatterMaterial(): MatterMaterial {
+  return { id: "", name: "", form: "", copies: 0, requirement: "", condition: "" };
+}
+
+export const MatterMaterial: MessageFns<MatterMaterial> = {
+  encode(message: MatterMaterial, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    if (message.form !== "") {
+      writer.uint32(26).string(message.form);
+    }
+    if (message.copies !== 0) {
+      writer.uint32(32).uint32(message.copies);
+    }
+    if (message.requirement !== "") {
+      writer.uint32(42).string(message.requirement);
+    }
+    if (message.condition !== "") {
+      writer.uint32(50).string(message.condition);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MatterMaterial {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMatterMaterial();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.form = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.copies = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.requirement = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.condition = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MatterMaterial {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      form: isSet(object.form) ? globalThis.String(object.form) : "",
+      copies: isSet(object.copies) ? globalThis.Number(object.copies) : 0,
+      requirement: isSet(object.requirement) ? globalThis.String(object.requirement) : "",
+      condition: isSet(object.condition) ? globalThis.String(object.condition) : "",
+    };
+  },
+
+  toJSON(message: MatterMaterial): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.form !== "") {
+      obj.form = message.form;
+    }
+    if (message.copies !== 0) {
+      obj.copies = Math.round(message.copies);
+    }
+    if (message.requirement !== "") {
+      obj.requirement = message.requirement;
+    }
+    if (message.condition !== "") {
+      obj.condition = message.condition;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MatterMaterial>): MatterMaterial {
+    return MatterMaterial.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MatterMaterial>): MatterMaterial {
+    const message = createBaseMatterMaterial();
+    message.id = object.id ?? "";
+    message.name = object.name ?? "";
+    message.form = object.form ?? "";
+    message.copies = object.copies ?? 0;
+    message.requirement = object.requirement ?? "";
+    message.condition = object.condition ?? "";
+    return message;
+  },
+};
+
+function createBaseMatterFieldOption(): MatterFieldOption {
+  return { value: "", label: "" };
+}
+
+export const MatterFieldOption: MessageFns<MatterFieldOption> = {
+  encode(message: MatterFieldOption, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.value !== "") {
+      writer.uint32(10).string(message.value);
+    }
+    if (message.label !== "") {
+      writer.uint32(18).string(message.label);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MatterFieldOption {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMatterFieldOption();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.label = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MatterFieldOption {
+    return {
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+      label: isSet(object.label) ? globalThis.String(object.label) : "",
+    };
+  },
+
+  toJSON(message: MatterFieldOption): unknown {
+    const obj: any = {};
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    if (message.label !== "") {
+      obj.label = message.label;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MatterFieldOption>): MatterFieldOption {
+    return MatterFieldOption.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MatterFieldOption>): MatterFieldOption {
+    const message = createBaseMatterFieldOption();
+    message.value = object.value ?? "";
+    message.label = object.label ?? "";
+    return message;
+  },
+};
+
+function createBaseMatterField(): MatterField {
+  return {
+    key: "",
+    label: "",
+    type: "",
+    required: false,
+    requiredWhenField: "",
+    requiredWhenEquals: "",
+    unit: "",
+    options: [],
+    hint: "",
+  };
+}
+
+export const MatterField: MessageFns<MatterField> = {
+  encode(message: MatterField, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.label !== "") {
+      writer.uint32(18).string(message.label);
+    }
+    if (message.type !== "") {
+      writer.uint32(26).string(message.type);
+    }
+    if (message.required !== false) {
+      writer.uint32(32).bool(message.required);
+    }
+    if (message.requiredWhenField !== "") {
+      writer.uint32(42).string(message.requiredWhenField);
+    }
+    if (message.requiredWhenEquals !== "") {
+      writer.uint32(50).string(message.requiredWhenEquals);
+    }
+    if (message.unit !== "") {
+      writer.uint32(58).string(message.unit);
+    }
+    for (const v of message.options) {
+      MatterFieldOption.encode(v!, writer.uint32(66).fork()).join();
+    }
+    if (message.hint !== "") {
+      writer.uint32(74).string(message.hint);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MatterField {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMatterField();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.label = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.type = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.required = reader.bool();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.requiredWhenField = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.requiredWhenEquals = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.unit = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.options.push(MatterFieldOption.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.hint = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MatterField {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      label: isSet(object.label) ? globalThis.String(object.label) : "",
+      type: isSet(object.type) ? globalThis.String(object.type) : "",
+      required: isSet(object.required) ? globalThis.Boolean(object.required) : false,
+      requiredWhenField: isSet(object.requiredWhenField)
+        ? globalThis.String(object.requiredWhenField)
+        : isSet(object.required_when_field)
+        ? globalThis.String(object.required_when_field)
+        : "",
+      requiredWhenEquals: isSet(object.requiredWhenEquals)
+        ? globalThis.String(object.requiredWhenEquals)
+        : isSet(object.required_when_equals)
+        ? globalThis.String(object.required_when_equals)
+        : "",
+      unit: isSet(object.unit) ? globalThis.String(object.unit) : "",
+      options: globalThis.Array.isArray(object?.options)
+        ? object.options.map((e: any) => MatterFieldOption.fromJSON(e))
+        : [],
+      hint: isSet(object.hint) ? globalThis.String(object.hint) : "",
+    };
+  },
+
+  toJSON(message: MatterField): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.label !== "") {
+      obj.label = message.label;
+    }
+    if (message.type !== "") {
+      obj.type = message.type;
+    }
+    if (message.required !== false) {
+      obj.required = message.required;
+    }
+    if (message.requiredWhenField !== "") {
+      obj.requiredWhenField = message.requiredWhenField;
+    }
+    if (message.requiredWhenEquals !== "") {
+      obj.requiredWhenEquals = message.requiredWhenEquals;
+    }
+    if (message.unit !== "") {
+      obj.unit = message.unit;
+    }
+    if (message.options?.length) {
+      obj.options = message.options.map((e) => MatterFieldOption.toJSON(e));
+    }
+    if (message.hint !== "") {
+      obj.hint = message.hint;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MatterField>): MatterField {
+    return MatterField.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MatterField>): MatterField {
+    const message = createBaseMatterField();
+    message.key = object.key ?? "";
+    message.label = object.label ?? "";
+    message.type = object.type ?? "";
+    message.required = object.required ?? false;
+    message.requiredWhenField = object.requiredWhenField ?? "";
+    message.requiredWhenEquals = object.requiredWhenEquals ?? "";
+    message.unit = object.unit ?? "";
+    message.options = object.options?.map((e) => MatterFieldOption.fromPartial(e)) || [];
+    message.hint = object.hint ?? "";
+    return message;
+  },
+};
+
+function createBaseMatter(): Matter {
+  return {
+    id: "",
+    name: "",
+    domain: "",
+    domainLabel: "",
+    batch: "",
+    effectiveFrom: "",
+    withdrawnFrom: "",
+    handlingDistrict: "",
+    applicantKind: "",
+    handlingCode: "",
+    handlingName: "",
+    handlingDepartment: "",
+    statutoryDays: 0,
+    promisedDays: 0,
+    clockStartsOn: "",
+    courierTimeCounts: false,
+    resultDocument: "",
+    availability: "",
+    materials: [],
+    fields: [],
+  };
+}
+
+export const Matter: MessageFns<Matter> = {
+  encode(message: Matter, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    if (message.domain !== "") {
+      writer.uint32(26).string(message.domain);
+    }
+    if (message.domainLabel !== "") {
+      writer.uint32(34).string(message.domainLabel);
+    }
+    if (message.batch !== "") {
+      writer.uint32(42).string(message.batch);
+    }
+    if (message.effectiveFrom !== "") {
+      writer.uint32(50).string(message.effectiveFrom);
+    }
+    if (message.withdrawnFrom !== "") {
+      writer.uint32(58).string(message.withdrawnFrom);
+    }
+    if (message.handlingDistrict !== "") {
+      writer.uint32(66).string(message.handlingDistrict);
+    }
+    if (message.applicantKind !== "") {
+      writer.uint32(74).string(message.applicantKind);
+    }
+    if (message.handlingCode !== "") {
+      writer.uint32(82).string(message.handlingCode);
+    }
+    if (message.handlingName !== "") {
+      writer.uint32(90).string(message.handlingName);
+    }
+    if (message.handlingDepartment !== "") {
+      writer.uint32(98).string(message.handlingDepartment);
+    }
+    if (message.statutoryDays !== 0) {
+      writer.uint32(104).uint32(message.statutoryDays);
+    }
+    if (message.promisedDays !== 0) {
+      writer.uint32(112).uint32(message.promisedDays);
+    }
+    if (message.clockStartsOn !== "") {
+      writer.uint32(122).string(message.clockStartsOn);
+    }
+    if (message.courierTimeCounts !== false) {
+      writer.uint32(128).bool(message.courierTimeCounts);
+    }
+    if (message.resultDocument !== "") {
+      writer.uint32(138).string(message.resultDocument);
+    }
+    if (message.availability !== "") {
+      writer.uint32(146).string(message.availability);
+    }
+    for (const v of message.materials) {
+      MatterMaterial.encode(v!, writer.uint32(154).fork()).join();
+    }
+    for (const v of message.fields) {
+      MatterField.encode(v!, writer.uint32(162).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Matter {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMatter();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.domain = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.domainLabel = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.batch = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.effectiveFrom = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.withdrawnFrom = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.handlingDistrict = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.applicantKind = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.handlingCode = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.handlingName = reader.string();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.handlingDepartment = reader.string();
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.statutoryDays = reader.uint32();
+            continue;
+          }
+          case 14: {
+            if (tag !== 112) {
+              break;
+            }
+
+            message.promisedDays = reader.uint32();
+            continue;
+          }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.clockStartsOn = reader.string();
+            continue;
+          }
+          case 16: {
+            if (tag !== 128) {
+              break;
+            }
+
+            message.courierTimeCounts = reader.bool();
+            continue;
+          }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.resultDocument = reader.string();
+            continue;
+          }
+          case 18: {
+            if (tag !== 146) {
+              break;
+            }
+
+            message.availability = reader.string();
+            continue;
+          }
+          case 19: {
+            if (tag !== 154) {
+              break;
+            }
+
+            message.materials.push(MatterMaterial.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 20: {
+            if (tag !== 162) {
+              break;
+            }
+
+            message.fields.push(MatterField.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Matter {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      domain: isSet(object.domain) ? globalThis.String(object.domain) : "",
+      domainLabel: isSet(object.domainLabel)
+        ? globalThis.String(object.domainLabel)
+        : isSet(object.domain_label)
+        ? globalThis.String(object.domain_label)
+        : "",
+      batch: isSet(object.batch) ? globalThis.String(object.batch) : "",
+      effectiveFrom: isSet(object.effectiveFrom)
+        ? globalThis.String(object.effectiveFrom)
+        : isSet(object.effective_from)
+        ? globalThis.String(object.effective_from)
+        : "",
+      withdrawnFrom: isSet(object.withdrawnFrom)
+        ? globalThis.String(object.withdrawnFrom)
+        : isSet(object.withdrawn_from)
+        ? globalThis.String(object.withdrawn_from)
+        : "",
+      handlingDistrict: isSet(object.handlingDistrict)
+        ? globalThis.String(object.handlingDistrict)
+        : isSet(object.handling_district)
+        ? globalThis.String(object.handling_district)
+        : "",
+      applicantKind: isSet(object.applicantKind)
+        ? globalThis.String(object.applicantKind)
+        : isSet(object.applicant_kind)
+        ? globalThis.String(object.applicant_kind)
+        : "",
+      handlingCode: isSet(object.handlingCode)
+        ? globalThis.String(object.handlingCode)
+        : isSet(object.handling_code)
+        ? globalThis.String(object.handling_code)
+        : "",
+      handlingName: isSet(object.handlingName)
+        ? globalThis.String(object.handlingName)
+        : isSet(object.handling_name)
+        ? globalThis.String(object.handling_name)
+        : "",
+      handlingDepartment: isSet(object.handlingDepartment)
+        ? globalThis.String(object.handlingDepartment)
+        : isSet(object.handling_department)
+        ? globalThis.String(object.handling_department)
+        : "",
+      statutoryDays: isSet(object.statutoryDays)
+        ? globalThis.Number(object.statutoryDays)
+        : isSet(object.statutory_days)
+        ? globalThis.Number(object.statutory_days)
+        : 0,
+      promisedDays: isSet(object.promisedDays)
+        ? globalThis.Number(object.promisedDays)
+        : isSet(object.promised_days)
+        ? globalThis.Number(object.promised_days)
+        : 0,
+      clockStartsOn: isSet(object.clockStartsOn)
+        ? globalThis.String(object.clockStartsOn)
+        : isSet(object.clock_starts_on)
+        ? globalThis.String(object.clock_starts_on)
+        : "",
+      courierTimeCounts: isSet(object.courierTimeCounts)
+        ? globalThis.Boolean(object.courierTimeCounts)
+        : isSet(object.courier_time_counts)
+        ? globalThis.Boolean(object.courier_time_counts)
+        : false,
+      resultDocument: isSet(object.resultDocument)
+        ? globalThis.String(object.resultDocument)
+        : isSet(object.result_document)
+        ? globalThis.String(object.result_document)
+        : "",
+      availability: isSet(object.availability) ? globalThis.String(object.availability) : "",
+      materials: globalThis.Array.isArray(object?.materials)
+        ? object.materials.map((e: any) => MatterMaterial.fromJSON(e))
+        : [],
+      fields: globalThis.Array.isArray(object?.fields)
+        ? object.fields.map((e: any) => MatterField.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: Matter): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.domain !== "") {
+      obj.domain = message.domain;
+    }
+    if (message.domainLabel !== "") {
+      obj.domainLabel = message.domainLabel;
+    }
+    if (message.batch !== "") {
+      obj.batch = message.batch;
+    }
+    if (message.effectiveFrom !== "") {
+      obj.effectiveFrom = message.effectiveFrom;
+    }
+    if (message.withdrawnFrom !== "") {
+      obj.withdrawnFrom = message.withdrawnFrom;
+    }
+    if (message.handlingDistrict !== "") {
+      obj.handlingDistrict = message.handlingDistrict;
+    }
+    if (message.applicantKind !== "") {
+      obj.applicantKind = message.applicantKind;
+    }
+    if (message.handlingCode !== "") {
+      obj.handlingCode = message.handlingCode;
+    }
+    if (message.handlingName !== "") {
+      obj.handlingName = message.handlingName;
+    }
+    if (message.handlingDepartment !== "") {
+      obj.handlingDepartment = message.handlingDepartment;
+    }
+    if (message.statutoryDays !== 0) {
+      obj.statutoryDays = Math.round(message.statutoryDays);
+    }
+    if (message.promisedDays !== 0) {
+      obj.promisedDays = Math.round(message.promisedDays);
+    }
+    if (message.clockStartsOn !== "") {
+      obj.clockStartsOn = message.clockStartsOn;
+    }
+    if (message.courierTimeCounts !== false) {
+      obj.courierTimeCounts = message.courierTimeCounts;
+    }
+    if (message.resultDocument !== "") {
+      obj.resultDocument = message.resultDocument;
+    }
+    if (message.availability !== "") {
+      obj.availability = message.availability;
+    }
+    if (message.materials?.length) {
+      obj.materials = message.materials.map((e) => MatterMaterial.toJSON(e));
+    }
+    if (message.fields?.length) {
+      obj.fields = message.fields.map((e) => MatterField.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Matter>): Matter {
+    return Matter.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Matter>): Matter {
+    const message = createBaseMatter();
+    message.id = object.id ?? "";
+    message.name = object.name ?? "";
+    message.domain = object.domain ?? "";
+    message.domainLabel = object.domainLabel ?? "";
+    message.batch = object.batch ?? "";
+    message.effectiveFrom = object.effectiveFrom ?? "";
+    message.withdrawnFrom = object.withdrawnFrom ?? "";
+    message.handlingDistrict = object.handlingDistrict ?? "";
+    message.applicantKind = object.applicantKind ?? "";
+    message.handlingCode = object.handlingCode ?? "";
+    message.handlingName = object.handlingName ?? "";
+    message.handlingDepartment = object.handlingDepartment ?? "";
+    message.statutoryDays = object.statutoryDays ?? 0;
+    message.promisedDays = object.promisedDays ?? 0;
+    message.clockStartsOn = object.clockStartsOn ?? "";
+    message.courierTimeCounts = object.courierTimeCounts ?? false;
+    message.resultDocument = object.resultDocument ?? "";
+    message.availability = object.availability ?? "";
+    message.materials = object.materials?.map((e) => MatterMaterial.fromPartial(e)) || [];
+    message.fields = object.fields?.map((e) => MatterField.fromPartial(e)) || [];
+    return message;
+  },
+};
 
 function createBaseApplicant(): Applicant {
   return { kind: "", name: "", idNumber: "", creditCode: "", phone: "", address: "" };
@@ -1510,6 +2698,19 @@ export const PartnerServiceService = {
     responseSerialize: (value: CaseEvent): Buffer => Buffer.from(CaseEvent.encode(value).finish()),
     responseDeserialize: (value: Buffer): CaseEvent => CaseEvent.decode(value),
   },
+  /**
+   * The cross-city matters in the catalog. By default only those a window of this gateway's
+   * district may take in today (handled by the other district, effective, not withdrawn).
+   */
+  listMatters: {
+    path: "/kuacheng.partner.v1.PartnerService/ListMatters" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListMattersRequest): Buffer => Buffer.from(ListMattersRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListMattersRequest => ListMattersRequest.decode(value),
+    responseSerialize: (value: ListMattersResponse): Buffer => Buffer.from(ListMattersResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListMattersResponse => ListMattersResponse.decode(value),
+  },
 } as const;
 
 export interface PartnerServiceServer extends UntypedServiceImplementation {
@@ -1521,6 +2722,11 @@ export interface PartnerServiceServer extends UntypedServiceImplementation {
   getCase: handleUnaryCall<GetCaseRequest, Case>;
   /** The case's events from `after_seq` on (0 = from the start), then new ones as they happen. */
   watchCase: handleServerStreamingCall<WatchCaseRequest, CaseEvent>;
+  /**
+   * The cross-city matters in the catalog. By default only those a window of this gateway's
+   * district may take in today (handled by the other district, effective, not withdrawn).
+   */
+  listMatters: handleUnaryCall<ListMattersRequest, ListMattersResponse>;
 }
 
 export interface PartnerServiceClient extends Client {
@@ -1562,6 +2768,25 @@ export interface PartnerServiceClient extends Client {
     metadata?: Metadata,
     options?: Partial<CallOptions>,
   ): ClientReadableStream<CaseEvent>;
+  /**
+   * The cross-city matters in the catalog. By default only those a window of this gateway's
+   * district may take in today (handled by the other district, effective, not withdrawn).
+   */
+  listMatters(
+    request: ListMattersRequest,
+    callback: (error: ServiceError | null, response: ListMattersResponse) => void,
+  ): ClientUnaryCall;
+  listMatters(
+    request: ListMattersRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListMattersResponse) => void,
+  ): ClientUnaryCall;
+  listMatters(
+    request: ListMattersRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListMattersResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const PartnerServiceClient = makeGenericClientConstructor(
