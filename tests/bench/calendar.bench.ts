@@ -1,0 +1,129 @@
+/**
+ * Working-day calendar benchmark: operations per second of the precomputed Calendar against the
+ * day-by-day reference (tests/unit/calendar/naive-calendar.ts), measured in the same run on the same
+ * inputs, because these machines are shared and noisy. Not part of the test suite:
+ *
+ *   node --import tsx tests/bench/calendar.bench.ts
+ *
+ * Inputs: 4096 dates drawn with a seeded PRNG from 2016-01-01 to 2030-12-31; addWorkingDays adds
+ * 1–20 working days (the size of 限时办结 limits); workingDaysBetween counts up to 60 days ahead.
+ * Prints a Markdown table and writes var/bench/calendar.json. Target: ≥ 1,000,000 ops/s.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { mergeCalendarYears, OFFICIAL_CALENDAR_FILE, readCalendarFile } from '../../gateway/calendar/calendar-data.js';
+import { Calendar } from '../../gateway/calendar/calendar.js';
+import type { CalendarDate } from '../../gateway/calendar/dates.js';
+import { NaiveCalendar } from '../unit/calendar/naive-calendar.js';
+
+const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const BUDGET_MS = Number(process.env.BENCH_BUDGET_MS ?? 1000);
+const TARGET_OPS_PER_SEC = 1_000_000;
+const INPUTS = 4096; // a power of two: inputs are picked with `i & (INPUTS - 1)`
+const MAX_WORKING_DAYS = 20;
+const MAX_SPAN_DAYS = 60;
+const FIRST_DAY = Date.UTC(2016, 0, 1);
+const DAYS = (Date.UTC(2030, 11, 31) - FIRST_DAY) / 86_400_000 + 1;
+
+/** mulberry32, seeded, so that every run measures the same inputs. */
+function prng(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+const random = prng(42);
+const below = (limit: number) => Math.floor(random() * limit);
+const dateOfDay = (day: number) => new Date(FIRST_DAY + day * 86_400_000).toISOString().slice(0, 10) as CalendarDate;
+const inputs = Array.from({ length: INPUTS }, () => {
+  const from = below(DAYS);
+  return {
+    from: dateOfDay(from),
+    to: dateOfDay(Math.min(DAYS - 1, from + below(MAX_SPAN_DAYS + 1))),
+    n: 1 + below(MAX_WORKING_DAYS),
+  };
+});
+const inputAt = (i: number) => inputs[i & (INPUTS - 1)]!;
+
+const years = mergeCalendarYears(readCalendarFile(OFFICIAL_CALENDAR_FILE));
+const buildStart = performance.now();
+const calendar = new Calendar(years);
+const buildMs = performance.now() - buildStart;
+const naive = new NaiveCalendar(years);
+
+/** Every result feeds this, so that no call can be optimised away. */
+let sink = 0;
+
+function opsPerSecond(operation: (i: number) => number): number {
+  for (let i = 0; i < 20_000; i++) sink += operation(i); // warm-up: let the JIT settle
+  let ops = 0;
+  let elapsedMs = 0;
+  const start = performance.now();
+  do {
+    for (let j = 0; j < 1000; j++, ops++) sink += operation(ops);
+    elapsedMs = performance.now() - start;
+  } while (elapsedMs < BUDGET_MS);
+  return ops / (elapsedMs / 1000);
+}
+
+const operations = [
+  {
+    name: 'addWorkingDays(date, 1–20)',
+    fast: (i: number) => calendar.addWorkingDays(inputAt(i).from, inputAt(i).n).date.length,
+    naive: (i: number) => naive.addWorkingDays(inputAt(i).from, inputAt(i).n).date.length,
+  },
+  {
+    name: 'workingDaysBetween(a, a + 0–60 days)',
+    fast: (i: number) => calendar.workingDaysBetween(inputAt(i).from, inputAt(i).to).count,
+    naive: (i: number) => naive.workingDaysBetween(inputAt(i).from, inputAt(i).to).count,
+  },
+  {
+    name: 'isWorkingDay(date)',
+    fast: (i: number) => (calendar.isWorkingDay(inputAt(i).from) ? 1 : 0),
+    naive: (i: number) => (naive.isWorkingDay(inputAt(i).from) ? 1 : 0),
+  },
+];
+
+const results = operations.map(({ name, fast, naive: reference }) => {
+  const fastPerSec = opsPerSecond(fast);
+  const naivePerSec = opsPerSecond(reference);
+  return {
+    operation: name,
+    fastOpsPerSec: Math.round(fastPerSec),
+    naiveOpsPerSec: Math.round(naivePerSec),
+    ratio: Number((fastPerSec / naivePerSec).toFixed(1)),
+    meetsTarget: fastPerSec >= TARGET_OPS_PER_SEC,
+  };
+});
+
+const report = {
+  machine: `${process.platform} ${process.arch}, node ${process.version}`,
+  budgetMsPerMeasurement: BUDGET_MS,
+  targetOpsPerSec: TARGET_OPS_PER_SEC,
+  calendarRange: `${calendar.firstDate} to ${calendar.lastDate}`,
+  buildMs: Number(buildMs.toFixed(1)),
+  results,
+  sink, // printed so that the work is observable
+};
+const out = join(REPO_ROOT, 'var', 'bench');
+mkdirSync(out, { recursive: true });
+writeFileSync(join(out, 'calendar.json'), `${JSON.stringify(report, null, 2)}\n`);
+
+const format = (n: number) => n.toLocaleString('en-US');
+console.log(
+  [
+    '| operation | Calendar (ops/s) | day-by-day (ops/s) | ratio | ≥ 1M ops/s |',
+    '|---|---|---|---|---|',
+    ...results.map(
+      (r) => `| ${r.operation} | ${format(r.fastOpsPerSec)} | ${format(r.naiveOpsPerSec)} | ${r.ratio}× | ${r.meetsTarget ? 'yes' : 'no'} |`,
+    ),
+  ].join('\n'),
+);
+console.log(`\nbuilding the calendar (${report.calendarRange}): ${report.buildMs} ms; ${report.machine}`);
+console.log(`written to ${join(out, 'calendar.json')}`);
