@@ -32,6 +32,12 @@ const schema = z.object({
   KC_APPROVAL_URL: z.string().url(),
   KC_APPROVAL_CALLBACK_SECRET: z.string().min(16, 'must be at least 16 characters'),
   KC_APPROVAL_POLL_MS: positiveInt.default(5000),
+  /** Where the approval system should push status changes (this gateway's /api/v1/approval-callbacks, as it reaches us). */
+  KC_APPROVAL_CALLBACK_URL: z.string().url().optional(),
+  /** Operator's calendar file adding or replacing years of the official working-day calendar. */
+  KC_CALENDAR_FILE: z.string().min(1).optional(),
+  /** The matter catalog (YAML); default gateway/catalog/matters.yaml. */
+  KC_CATALOG_FILE: z.string().min(1).optional(),
   KC_CLOCK_SKEW_SECONDS: positiveInt.default(300),
   KC_OUTBOX_MAX_ATTEMPTS: positiveInt.default(12),
   KC_OUTBOX_BASE_DELAY_MS: positiveInt.default(500),

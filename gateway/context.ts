@@ -4,7 +4,8 @@ import type { ApprovalAdapter } from '../adapters/adapter.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { District } from './domain/district.js';
-import type { MatterCatalog } from './domain/matters.js';
+import type { MatterCatalog } from './catalog/catalog.js';
+import type { Calendar } from './calendar/calendar.js';
 import type { Signer } from './envelope/signer.js';
 import type { TrustStore } from './envelope/trust-store.js';
 import type { VerifyContext } from './envelope/envelope.js';
@@ -21,6 +22,8 @@ export interface GatewayContext {
   clock: Clock;
   logger: Logger;
   catalog: MatterCatalog;
+  /** The official working-day calendar (plus the operator's file); deadlines are counted on it. */
+  calendar: Calendar;
   adapter: ApprovalAdapter;
   newId(): string;
   /** Kicks a background worker so fresh work starts now instead of at its next poll. */

@@ -1,13 +1,18 @@
 /** The one shape in which a case leaves the gateway: REST sends it as is, the partner API maps it to protobuf. */
 import type { CaseRecord } from '../domain/case.js';
 import { CASE_STATE_ZH } from '../domain/case.js';
-import type { MatterCatalog } from '../domain/matters.js';
+import type { GatewayContext } from '../context.js';
+import { computeDeadline } from '../deadlines/deadline.js';
 
-export function caseView(record: CaseRecord, catalog: MatterCatalog, opts: { includeApplication: boolean }) {
+type ViewContext = Pick<GatewayContext, 'catalog' | 'calendar' | 'clock'>;
+
+export function caseView(record: CaseRecord, ctx: ViewContext, opts: { includeApplication: boolean }) {
+  const { catalog } = ctx;
+  const matter = catalog.get(record.matterId);
   return {
     caseNo: record.caseNo,
     matterId: record.matterId,
-    matterName: catalog.get(record.matterId)?.name ?? '',
+    matterName: matter?.name ?? '',
     originDistrict: record.origin,
     handlingDistrict: record.handling,
     state: record.state,
@@ -16,6 +21,8 @@ export function caseView(record: CaseRecord, catalog: MatterCatalog, opts: { inc
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
     ...(opts.includeApplication ? { application: record.application } : {}),
+    // Worked out from the events each time: both gateways hold the same events, so they agree.
+    deadline: matter ? computeDeadline(matter, record.events, ctx.calendar, ctx.clock.now()) : null,
     events: record.events,
     crossings: record.crossings,
   };

@@ -1,0 +1,58 @@
+/**
+ * Case events that both districts hold alike: recorded where they happen, carried to the other
+ * district in a signed `event` envelope and appended there too, so both sides keep the same chain
+ * (supplements filed, results issued, clock pauses; later hand-offs and ratings). Each kind has
+ * its own data shape, checked when sent and when received. No personal data goes into them.
+ */
+import { z } from 'zod';
+
+const instant = z.string().datetime({ offset: true });
+
+const materialItem = z.strictObject({ name: z.string().min(1).max(200), form: z.enum(['original', 'copy']), copies: z.number().int().min(1).max(99) });
+
+export const SHARED_EVENT_DATA = {
+  /** Origin → handling: the applicant handed in supplementary materials (补正材料) at the window. */
+  supplement_filed: z.strictObject({ supplementId: z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/), materials: z.array(materialItem).min(1).max(50) }),
+  /** Handling → origin: the handling system filed them (its receipt number). */
+  supplement_registered: z.strictObject({ supplementId: z.string(), receiptNo: z.string().min(1).max(100) }),
+  /** Handling → origin: the decision record (决定书 / 证照). */
+  result_issued: z.strictObject({
+    decision: z.enum(['approved', 'rejected']),
+    documentName: z.string().min(1).max(200),
+    documentNo: z.string().max(100),
+    issuedAt: instant,
+  }),
+  /** Handling → origin: the clock stops for a statutory suspension (Administrative Licensing Law §45). */
+  clock_paused: z.strictObject({ pauseId: z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/), reason: z.enum(['hearing', 'testing', 'expert_review', 'other_suspension']) }),
+  /** Handling → origin: the suspension is over. */
+  clock_resumed: z.strictObject({ pauseId: z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/) }),
+} as const;
+
+export type SharedEventKind = keyof typeof SHARED_EVENT_DATA;
+export const SHARED_EVENT_KINDS = Object.keys(SHARED_EVENT_DATA) as SharedEventKind[];
+export type SharedEventData<K extends SharedEventKind> = z.infer<(typeof SHARED_EVENT_DATA)[K]>;
+
+export const SHARED_EVENT_ZH: Record<SharedEventKind, string> = {
+  supplement_filed: '已提交补正材料',
+  supplement_registered: '办理地已接收补正材料',
+  result_issued: '已出具办理结果',
+  clock_paused: '办理时限中止计算',
+  clock_resumed: '办理时限恢复计算',
+};
+
+/** The content of an `event` envelope. */
+export const sharedEventContent = z.strictObject({
+  kind: z.enum(SHARED_EVENT_KINDS as [SharedEventKind, ...SharedEventKind[]]),
+  /** The sender's id for this event: the key both sides de-duplicate on. */
+  eventId: z.string().min(1).max(120),
+  at: instant,
+  note: z.string().max(1000),
+  data: z.record(z.string(), z.unknown()),
+});
+export type SharedEventContent = z.infer<typeof sharedEventContent>;
+
+/** Checks an event's data against its kind; returns the problem, or undefined when it is fine. */
+export function sharedEventProblem(content: SharedEventContent): string | undefined {
+  const r = SHARED_EVENT_DATA[content.kind].safeParse(content.data);
+  return r.success ? undefined : `${content.kind}.data.${r.error.issues[0]?.path.join('.') ?? ''}: ${r.error.issues[0]?.message ?? ''}`;
+}
