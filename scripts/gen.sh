@@ -4,9 +4,10 @@
 #
 #   protos/kuacheng/**/*.proto  --buf + ts-proto (buf.gen.yaml)-->  protos/gen/
 #   adapters/<d>/openapi.yaml   --openapi-typescript-------------->  adapters/<d>/generated/approval-api.ts
+#   courier/<c>/openapi.yaml    --openapi-typescript-------------->  courier/<c>/generated/tracking-api.ts
 #
-# The generated folders (protos/gen/, adapters/*/generated/) belong to this script: nothing in them is
-# edited by hand. Everything is first generated into a fresh temporary directory; then
+# The generated folders (protos/gen/, adapters/*/generated/, courier/*/generated/) belong to this
+# script: nothing in them is edited by hand. Everything is first generated into a fresh temporary directory; then
 #   (default)  the working tree is brought in line with it: changed files are rewritten, files that
 #              are no longer generated (a removed .proto or openapi.yaml) are deleted, unchanged files
 #              are left alone (their mtimes do not move);
@@ -25,7 +26,7 @@ case "${1:-}" in
   '') ;;
   --check) mode=check ;;
   -h | --help)
-    sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
     exit 0
     ;;
   *) die "unknown argument '$1' (usage: scripts/gen.sh [--check])" ;;
@@ -52,17 +53,25 @@ out="$tmp/tree"
 mkdir -p "$out"
 # buf prefixes the template's `out` (protos/gen) with --output.
 run "buf generate" npx --no-install buf generate --template buf.gen.yaml --output "$out"
-specs=(adapters/*/openapi.yaml)
+# The file generated from a spec, in <the spec's folder>/generated/ (a function, not an associative
+# array: macOS still ships bash 3.2).
+generated_name() {
+  case $1 in
+    courier/*) echo tracking-api.ts ;;
+    *) echo approval-api.ts ;;
+  esac
+}
+specs=(adapters/*/openapi.yaml courier/*/openapi.yaml)
 for spec in "${specs[@]}"; do
   dir=$(dirname "$spec")
   run "openapi-typescript $spec" \
-    npx --no-install openapi-typescript "$spec" --output "$out/$dir/generated/approval-api.ts"
+    npx --no-install openapi-typescript "$spec" --output "$out/$dir/generated/$(generated_name "$spec")"
 done
 
 # --- 2. compare with the working tree -------------------------------------------------------------
 # Every folder this script owns, whether it exists in the fresh output, the working tree, or both.
 roots=(protos/gen)
-for d in adapters/*/generated "$out"/adapters/*/generated; do
+for d in adapters/*/generated courier/*/generated "$out"/adapters/*/generated "$out"/courier/*/generated; do
   d=${d#"$out"/}
   [[ " ${roots[*]} " == *" $d "* ]] || roots+=("$d")
 done
