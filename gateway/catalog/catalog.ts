@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LineCounter, parseDocument } from 'yaml';
+import { CORE_SCHEMA, load as loadYaml, YAMLException } from 'js-yaml';
 import type { ApprovalStatus } from '../../adapters/adapter.js';
 import type { District } from '../domain/district.js';
 import { checkCatalog, type CatalogProblem } from './checks.js';
@@ -65,19 +65,19 @@ function zodPath(path: PropertyKey[]): string {
 
 /** Parses and checks catalog text (YAML or JSON); throws CatalogError with every problem found. */
 export function parseCatalog(text: string, file: string): MatterCatalog {
-  // Without prettyErrors the parser leaves linePos unset: a LineCounter gives every error its line.
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false, lineCounter: lines });
-  if (doc.errors.length > 0) {
-    throw new CatalogError(
-      file,
-      doc.errors.map((e) => {
-        const { line, col } = lines.linePos(e.pos[0]);
-        return { where: `line ${line}`, field: `column ${col}`, message: e.message.split('\n')[0]! };
-      }),
-    );
+  // js-yaml rather than yaml here: it reads a 1,000-matter catalog about ten times faster, and it
+  // too refuses duplicate keys. It stops at the first syntax error, which it places by line.
+  let data: unknown;
+  try {
+    // CORE_SCHEMA: dates stay strings (no timestamp type), as the schema expects.
+    data = loadYaml(text, { filename: file, schema: CORE_SCHEMA });
+  } catch (err) {
+    if (!(err instanceof YAMLException)) throw err;
+    const where = err.mark ? `line ${err.mark.line + 1}` : 'yaml';
+    const field = err.mark ? `column ${err.mark.column + 1}` : '';
+    throw new CatalogError(file, [{ where, field, message: err.reason || err.message.split('\n')[0]! }]);
   }
-  return catalogFromData(doc.toJS(), file, createHash('sha256').update(text).digest('hex').slice(0, 12));
+  return catalogFromData(data, file, createHash('sha256').update(text).digest('hex').slice(0, 12));
 }
 
 /** Each matter entry against its schema; the problems of those that fail join `problems`. */
