@@ -51,11 +51,16 @@ export function parseBeijingLocal(text: string): number | undefined {
   return formatBeijingLocal(epochMs) === text ? epochMs : undefined;
 }
 
-const ISO_WITH_OFFSET_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+const ISO_WITH_OFFSET_RE = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d{1,9})?(Z|([+-])(\d{2}):(\d{2}))$/;
 
-/** Parses an ISO 8601 instant that carries an offset (or Z); undefined otherwise. */
+/** Parses an ISO 8601 instant that carries an offset (or Z); undefined otherwise (2024-02-30 too). */
 export function parseIsoInstant(text: string): number | undefined {
-  if (!ISO_WITH_OFFSET_RE.test(text)) return undefined;
+  const m = ISO_WITH_OFFSET_RE.exec(text);
+  if (!m) return undefined;
   const epochMs = Date.parse(text);
-  return Number.isFinite(epochMs) ? epochMs : undefined;
+  if (!Number.isFinite(epochMs)) return undefined;
+  // Date.parse rolls 2024-02-30 over to March: the wall-clock fields must survive the round trip.
+  const offsetMs = m[3] === 'Z' ? 0 : (m[4] === '-' ? -1 : 1) * (Number(m[5]) * 60 + Number(m[6])) * 60_000;
+  const wall = new Date(Math.floor(epochMs / 1000) * 1000 + offsetMs).toISOString().slice(0, 19);
+  return wall === m[1] ? epochMs : undefined;
 }

@@ -1,6 +1,7 @@
 /**
  * Process entry mechanics shared by adapters/<district>/simulator-main.ts: read SIM_* variables,
  * start, print one ready line on stdout, stop cleanly on SIGTERM / SIGINT. Logs go to stderr.
+ * A bad matter catalog stops the process (exit 2) with every problem listed.
  */
 import { pino } from 'pino';
 import { simulatorEnvSchema, type SimulatorHandle, type SimulatorOptions } from './simulator-kit.js';
@@ -25,8 +26,17 @@ export async function runSimulatorProcess(
   };
   if (env.data.SIM_CALLBACK_URL) opts.callbackUrl = env.data.SIM_CALLBACK_URL;
   if (env.data.SIM_DATA_DIR) opts.dataDir = env.data.SIM_DATA_DIR;
+  if (env.data.SIM_CATALOG_FILE) opts.catalogFile = env.data.SIM_CATALOG_FILE;
+  if (env.data.SIM_AUTO_ISSUE_RESULT) opts.autoIssueResult = env.data.SIM_AUTO_ISSUE_RESULT === 'true';
 
-  const handle = await start(opts);
+  let handle: SimulatorHandle;
+  try {
+    handle = await start(opts);
+  } catch (err) {
+    logger.fatal({ err }, 'simulator did not start');
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(2);
+  }
   process.stdout.write(`${JSON.stringify({ msg: 'simulator ready', district, url: handle.url, port: handle.port })}\n`);
 
   let stopping = false;

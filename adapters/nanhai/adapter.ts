@@ -1,8 +1,9 @@
 /**
  * Adapter to 南海区行政审批系统 (Nanhai approval system), Open API v1 — see ./openapi.yaml.
- * camelCase fields, every answer wrapped `{ code, msg, data }` (business errors at HTTP 200),
- * epoch-millisecond request times, ISO +08:00 event times, callbacks signed over
- * `<X-NH-Timestamp>.<body>` and rejected when more than 300 s off.
+ * camelCase fields, status words (mapped through the catalog's table), every answer wrapped
+ * `{ code, msg, data }` (business errors at HTTP 200), epoch-millisecond request times, ISO +08:00
+ * answer and event times, idempotent POSTs keyed by `Idempotency-Key`, callbacks signed over
+ * `<X-NH-Timestamp>.<body>` and refused when more than 300 s off.
  */
 import createClient from 'openapi-fetch';
 import { z } from 'zod';
@@ -12,21 +13,28 @@ import {
   type ApprovalStatus,
   type ApprovalStatusEvent,
   type ApprovalSubmission,
+  type SupplementSubmission,
 } from '../adapter.js';
 import {
   callApi,
-  DEFAULT_TIMEOUT_MS,
+  checkCallbackUrl,
+  checkLocalNo,
+  createCaller,
   headerValue,
   hexMacMatches,
   hmacSha256Hex,
   httpStatusError,
+  instantMs,
   parseJsonBody,
-  submittedAtMs,
-  zodIssues,
+  parseStrict,
   type AdapterOptions,
+  type Assert,
+  type Exactly,
   type HttpOutcome,
+  type Widen,
 } from '../adapter-kit.js';
 import { formatBeijingIso, parseIsoInstant } from '../beijing-time.js';
+import { decisionFromCode, localMatterCode, statusFromCode, toDistrictForm, toDistrictMaterials, type DistrictMaterial } from '../form-mapping.js';
 import type { District } from '../../gateway/domain/district.js';
 import type { components, paths } from './generated/approval-api.js';
 
@@ -39,34 +47,72 @@ export const NANHAI_SIGN_HEADER = 'X-NH-Sign';
 /** Callbacks whose timestamp is further than this from our clock are refused (replay window). */
 export const NANHAI_MAX_SKEW_SECONDS = 300;
 const EVENTS_PAGE_SIZE = 100;
+const CASE_ID_RE = /^NH-[0-9]{10}$/;
 
-/** Case status → shared status. Keyed by the spec's enum, so a new status in the spec fails to compile here. */
-const STATUS_FROM_NANHAI: Record<Schemas['NhStatus'], ApprovalStatus> = {
-  RECEIVED: 'registered',
-  ACCEPTED: 'accepted',
-  NEED_SUPPLEMENT: 'supplement_requested',
-  APPROVED: 'approved',
-  DENIED: 'rejected',
-};
+/** Business codes of the wrapper (see the spec's description). */
+export const NH_CODE = {
+  ok: 0,
+  unknownItem: 20001,
+  idempotencyConflict: 20002,
+  formMismatch: 20003,
+  resultNotReady: 30001,
+  notAwaitingSupplement: 30002,
+  badRequest: 40000,
+  notFound: 40400,
+  internal: 50000,
+} as const;
 
 const REGION: Record<District, Schemas['NhRegion']> = { liwan: 'LIWAN', nanhai: 'NANHAI' };
 
-// Small response schemas: statuses stay strings so an unknown code is UNKNOWN_STATUS, not a bad body.
-const envelopeSchema = z.object({ code: z.number().int(), msg: z.string(), data: z.unknown() });
-const caseRefSchema = z.object({ caseId: z.string().min(1) });
-const eventSchema = z.object({
+// Strict schemas (every object of the spec is closed): a field the spec does not name is
+// UNKNOWN_FIELD. Status words stay strings here, so a word missing from the catalog's table is
+// UNKNOWN_STATUS rather than a bad body. The Assert lines make the compiler hold them to the spec.
+const isoTime = z.string().regex(/\+08:00$/);
+const caseId = z.string().regex(CASE_ID_RE);
+const envelopeSchema = z.strictObject({ code: z.number().int(), msg: z.string(), data: z.unknown() });
+const caseRefSchema = z.strictObject({ caseId });
+const eventSchema = z.strictObject({
   eventId: z.string().min(1),
-  caseId: z.string().min(1),
+  caseId,
   extRef: z.string(),
   status: z.string(),
-  occurredAt: z.string(),
+  occurredAt: isoTime,
   remark: z.string(),
 });
-const eventsPageSchema = z.object({ list: z.array(eventSchema), nextCursor: z.string() });
+const eventsPageSchema = z.strictObject({ list: z.array(eventSchema), nextCursor: z.string() });
+const caseStatusSchema = z.strictObject({ caseId, extRef: z.string(), itemCode: z.string(), status: z.string(), updatedAt: isoTime, remark: z.string() });
+const subscriptionSchema = z.strictObject({ callbackUrl: z.string(), registeredAt: isoTime });
+const receiptSchema = z.strictObject({ receiptNo: z.string().regex(/^SUP-[0-9]{12}$/), caseId });
+const resultSchema = z.strictObject({
+  caseId,
+  extRef: z.string(),
+  decision: z.string(),
+  documentName: z.string().min(1),
+  documentNo: z.string().min(1),
+  issuedAt: isoTime,
+  reason: z.string(),
+});
+const errorEnvelopeSchema = z.object({ code: z.number().int(), msg: z.string() });
+
+export type _NanhaiSchemasMatchSpec = [
+  Assert<Exactly<z.infer<typeof caseRefSchema>, Schemas['NhCaseRef']>>,
+  Assert<Exactly<z.infer<typeof eventSchema>, Widen<Schemas['NhEvent'], 'status'>>>,
+  Assert<Exactly<z.infer<typeof eventsPageSchema>, Widen<Schemas['NhEventsPage'], 'list', Widen<Schemas['NhEvent'], 'status'>[]>>>,
+  Assert<Exactly<z.infer<typeof caseStatusSchema>, Widen<Schemas['NhCaseStatus'], 'status'>>>,
+  Assert<Exactly<z.infer<typeof subscriptionSchema>, Schemas['NhCallbackSubscription']>>,
+  Assert<Exactly<z.infer<typeof receiptSchema>, Schemas['NhSupplementReceipt']>>,
+  Assert<Exactly<z.infer<typeof resultSchema>, Widen<Schemas['NhResult'], 'decision'>>>,
+];
 
 type NanhaiEvent = z.infer<typeof eventSchema>;
 
+function toNanhaiAttachment(m: DistrictMaterial): Schemas['NhAttachment'] {
+  return { materialCode: m.code, title: m.name, original: m.form === 'original', count: m.copies };
+}
+
+/** The submit body for Nanhai: catalog-mapped `formData` and material codes. */
 export function toNanhaiRequest(s: ApprovalSubmission): Schemas['NhSubmitRequest'] {
+  const itemCode = localMatterCode(SYSTEM, s.matter, 'nanhai');
   const { applicant } = s.application;
   const certNo = applicant.kind === 'person' ? applicant.idNumber : applicant.creditCode;
   if (!certNo) {
@@ -81,90 +127,110 @@ export function toNanhaiRequest(s: ApprovalSubmission): Schemas['NhSubmitRequest
   };
   if (applicant.address !== undefined) nhApplicant.address = applicant.address;
   return {
-    itemCode: s.localMatterCode,
+    itemCode,
     extRef: s.caseNo,
     applicant: nhApplicant,
-    formData: { ...s.application.form },
-    attachments: s.application.materials.map((m) => ({ title: m.name, original: m.form === 'original', count: m.copies })),
-    applyTime: submittedAtMs(SYSTEM, s.submittedAt, parseIsoInstant),
+    formData: toDistrictForm(SYSTEM, s.matter, 'nanhai', s.application.form),
+    attachments: toDistrictMaterials(SYSTEM, s.matter, 'nanhai', s.application.materials).map(toNanhaiAttachment),
+    applyTime: instantMs(SYSTEM, 'submit', 'submittedAt', s.submittedAt, parseIsoInstant),
     sourceRegion: REGION[s.originDistrict],
   };
 }
 
+/** The supplement body for Nanhai: `supplementRef` is the supplement id, times in epoch ms. */
+export function toNanhaiSupplement(s: SupplementSubmission): Schemas['NhSupplementRequest'] {
+  if (s.materials.length === 0) throw new AdapterError('APPROVAL_REJECTED_REQUEST', `${SYSTEM} submitSupplement: no materials`);
+  return {
+    supplementRef: s.supplementId,
+    attachments: toDistrictMaterials(SYSTEM, s.matter, 'nanhai', s.materials, 'submitSupplement').map(toNanhaiAttachment),
+    remark: s.note,
+    submitTime: instantMs(SYSTEM, 'submitSupplement', 'submittedAt', s.submittedAt, parseIsoInstant),
+  };
+}
+
+/** A Nanhai ISO time normalised to the shared form (+08:00, milliseconds), or `bad(why)`. */
+function normalisedIso(text: string, what: string, bad: (why: string) => AdapterError): string {
+  const ms = parseIsoInstant(text);
+  if (ms === undefined) throw bad(`${what} is not an ISO 8601 instant with offset`);
+  return formatBeijingIso(ms);
+}
+
 /** Maps one event (from the feed or a callback) to the shared event. */
-export function fromNanhaiEvent(event: NanhaiEvent, onBadTime: (why: string) => AdapterError): ApprovalStatusEvent {
-  const status = Object.hasOwn(STATUS_FROM_NANHAI, event.status)
-    ? STATUS_FROM_NANHAI[event.status as Schemas['NhStatus']]
-    : undefined;
-  if (status === undefined) {
-    throw new AdapterError('UNKNOWN_STATUS', `${SYSTEM}: unknown status "${event.status}" for ${event.caseId} (event ${event.eventId})`);
-  }
-  const at = parseIsoInstant(event.occurredAt);
-  if (at === undefined) throw onBadTime(`occurredAt of event ${event.eventId} is not an ISO 8601 instant with offset`);
+export function fromNanhaiEvent(
+  event: NanhaiEvent,
+  statuses: Readonly<Record<string, ApprovalStatus>>,
+  onBadTime: (why: string) => AdapterError,
+): ApprovalStatusEvent {
   return {
     eventId: event.eventId,
     caseNo: event.extRef,
     localNo: event.caseId,
-    status,
-    at: formatBeijingIso(at),
+    status: statusFromCode(SYSTEM, statuses, event.status, `${event.caseId} event ${event.eventId}`),
+    at: normalisedIso(event.occurredAt, `occurredAt of event ${event.eventId}`, onBadTime),
     note: event.remark,
   };
 }
 
-/** Unwraps `{ code, msg, data }`: HTTP errors and non-zero codes become AdapterErrors. */
+/**
+ * Unwraps `{ code, msg, data }`. HTTP errors follow the HTTP status; at HTTP 200 a non-zero code is
+ * a business error: 30001 (result not issued) is APPROVAL_NOT_READY, 5xxxx the system failing,
+ * anything else a refused request.
+ */
 function unwrap(operation: string, outcome: HttpOutcome): unknown {
-  const envelope = envelopeSchema.safeParse(outcome.body);
   if (!outcome.ok) {
-    const detail = envelope.success ? `code ${envelope.data.code} ${envelope.data.msg}` : '';
-    throw httpStatusError(SYSTEM, operation, outcome.status, detail);
+    const envelope = errorEnvelopeSchema.safeParse(outcome.body);
+    throw httpStatusError(SYSTEM, operation, outcome.status, envelope.success ? `code ${envelope.data.code} ${envelope.data.msg}` : '');
   }
-  if (!envelope.success) {
-    throw new AdapterError('APPROVAL_BAD_RESPONSE', `${SYSTEM} ${operation}: answer is not a {code,msg,data} envelope (${zodIssues(envelope.error)})`);
-  }
-  if (envelope.data.code !== 0) {
-    throw new AdapterError('APPROVAL_REJECTED_REQUEST', `${SYSTEM} ${operation}: business error ${envelope.data.code} ${envelope.data.msg}`);
-  }
-  return envelope.data.data;
+  const bad = (why: string) => new AdapterError('APPROVAL_BAD_RESPONSE', `${SYSTEM} ${operation}: ${why}`);
+  if (outcome.status !== 200) throw bad(`answered HTTP ${outcome.status}, expected 200`);
+  const envelope = parseStrict(SYSTEM, `${operation} envelope`, envelopeSchema, outcome.body, (why) =>
+    bad(`answer is not a {code,msg,data} envelope (${why})`),
+  );
+  const { code, msg } = envelope;
+  if (code === NH_CODE.ok) return envelope.data;
+  const text = `${SYSTEM} ${operation}: business error ${code} ${msg}`;
+  if (code === NH_CODE.resultNotReady) throw new AdapterError('APPROVAL_NOT_READY', text);
+  if (code >= 50000 && code < 60000) throw new AdapterError('APPROVAL_UNAVAILABLE', text);
+  throw new AdapterError('APPROVAL_REJECTED_REQUEST', text);
 }
 
 export function createNanhaiAdapter(opts: NanhaiAdapterOptions): ApprovalAdapter {
-  const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const { statuses } = opts;
   const now = opts.now ?? Date.now;
+  const caller = createCaller(SYSTEM, opts);
   const client = createClient<paths>({
     baseUrl: opts.baseUrl,
     fetch: (request) => (opts.fetch ?? globalThis.fetch)(request),
   });
-  const badResponse = (why: string) => new AdapterError('APPROVAL_BAD_RESPONSE', `${SYSTEM}: ${why}`);
+  const bad = (operation: string) => (why: string) => new AdapterError('APPROVAL_BAD_RESPONSE', `${SYSTEM} ${operation}: ${why}`);
 
   return {
     district: 'nanhai',
 
     async submit(submission) {
       const body = toNanhaiRequest(submission);
-      const outcome = await callApi(SYSTEM, 'submit', timeoutMs, (signal) =>
-        client.POST('/nh/open/v1/case/submit', {
-          params: { header: { 'Idempotency-Key': submission.caseNo } },
-          body,
-          signal,
-        }),
-      );
-      const parsed = caseRefSchema.safeParse(unwrap('submit', outcome));
-      if (!parsed.success) throw badResponse(`submit data does not match the spec (${zodIssues(parsed.error)})`);
-      return { localNo: parsed.data.caseId };
+      return caller.run('submit', async () => {
+        const outcome = await callApi(SYSTEM, 'submit', caller.timeoutMs, (signal) =>
+          client.POST('/nh/open/v1/case/submit', { params: { header: { 'Idempotency-Key': submission.caseNo } }, body, signal }),
+        );
+        const ref = parseStrict(SYSTEM, 'submit data', caseRefSchema, unwrap('submit', outcome), bad('submit'));
+        return { localNo: ref.caseId };
+      });
     },
 
     async changesSince(cursor) {
       const query: { size: number; cursor?: string } = { size: EVENTS_PAGE_SIZE };
       if (cursor !== undefined && cursor !== '') query.cursor = cursor;
-      const outcome = await callApi(SYSTEM, 'events', timeoutMs, (signal) =>
-        client.GET('/nh/open/v1/events', { params: { query }, signal }),
-      );
-      const parsed = eventsPageSchema.safeParse(unwrap('events', outcome));
-      if (!parsed.success) throw badResponse(`events data does not match the spec (${zodIssues(parsed.error)})`);
-      return {
-        events: parsed.data.list.map((event) => fromNanhaiEvent(event, badResponse)),
-        cursor: parsed.data.nextCursor,
-      };
+      return caller.run('events', async () => {
+        const outcome = await callApi(SYSTEM, 'events', caller.timeoutMs, (signal) =>
+          client.GET('/nh/open/v1/events', { params: { query }, signal }),
+        );
+        const page = parseStrict(SYSTEM, 'events page', eventsPageSchema, unwrap('events', outcome), bad('events'));
+        return {
+          events: page.list.map((event) => fromNanhaiEvent(event, statuses, bad('events'))),
+          cursor: page.nextCursor,
+        };
+      });
     },
 
     parseCallback(rawBody, headers) {
@@ -181,11 +247,76 @@ export function createNanhaiAdapter(opts: NanhaiAdapterOptions): ApprovalAdapter
       if (skewSeconds > NANHAI_MAX_SKEW_SECONDS) {
         throw unauthenticated(`${NANHAI_TIMESTAMP_HEADER} is ${Math.round(skewSeconds)} s away from our clock (max ${NANHAI_MAX_SKEW_SECONDS})`);
       }
-      const parsed = eventSchema.safeParse(parseJsonBody(SYSTEM, rawBody));
-      if (!parsed.success) {
-        throw new AdapterError('CALLBACK_MALFORMED', `${SYSTEM} callback: body does not match the spec (${zodIssues(parsed.error)})`);
-      }
-      return [fromNanhaiEvent(parsed.data, (why) => new AdapterError('CALLBACK_MALFORMED', `${SYSTEM} callback: ${why}`))];
+      const malformed = (why: string) => new AdapterError('CALLBACK_MALFORMED', `${SYSTEM} callback: ${why}`);
+      const event = parseStrict(SYSTEM, 'callback', eventSchema, parseJsonBody(SYSTEM, rawBody), malformed);
+      return [fromNanhaiEvent(event, statuses, malformed)];
     },
+
+    async registerCallback(url) {
+      const callbackUrl = checkCallbackUrl(SYSTEM, url);
+      await caller.run('registerCallback', async () => {
+        const outcome = await callApi(SYSTEM, 'registerCallback', caller.timeoutMs, (signal) =>
+          client.POST('/nh/open/v1/callback/register', { body: { callbackUrl }, signal }),
+        );
+        const sub = parseStrict(SYSTEM, 'callback registration', subscriptionSchema, unwrap('registerCallback', outcome), bad('registerCallback'));
+        if (sub.callbackUrl !== callbackUrl) throw bad('registerCallback')('the URL in force is not the one registered');
+      });
+    },
+
+    async getStatus(localNo) {
+      checkLocalNo(SYSTEM, 'getStatus', localNo, CASE_ID_RE);
+      return caller.run('getStatus', async () => {
+        const outcome = await callApi(SYSTEM, 'getStatus', caller.timeoutMs, (signal) =>
+          client.GET('/nh/open/v1/case/{caseId}/status', { params: { path: { caseId: localNo } }, signal }),
+        );
+        const record = parseStrict(SYSTEM, 'case status', caseStatusSchema, unwrap('getStatus', outcome), bad('getStatus'));
+        if (record.caseId !== localNo) throw bad('getStatus')('the record is of another case');
+        return {
+          caseNo: record.extRef,
+          localNo: record.caseId,
+          status: statusFromCode(SYSTEM, statuses, record.status, `status of ${record.caseId}`),
+          at: normalisedIso(record.updatedAt, 'updatedAt', bad('getStatus')),
+        };
+      });
+    },
+
+    async submitSupplement(supplement) {
+      checkLocalNo(SYSTEM, 'submitSupplement', supplement.localNo, CASE_ID_RE);
+      const body = toNanhaiSupplement(supplement);
+      return caller.run('submitSupplement', async () => {
+        const outcome = await callApi(SYSTEM, 'submitSupplement', caller.timeoutMs, (signal) =>
+          client.POST('/nh/open/v1/case/{caseId}/supplement', {
+            params: { path: { caseId: supplement.localNo }, header: { 'Idempotency-Key': supplement.supplementId } },
+            body,
+            signal,
+          }),
+        );
+        const receipt = parseStrict(SYSTEM, 'supplement receipt', receiptSchema, unwrap('submitSupplement', outcome), bad('submitSupplement'));
+        if (receipt.caseId !== supplement.localNo) throw bad('submitSupplement')('the receipt is of another case');
+        return { receiptNo: receipt.receiptNo };
+      });
+    },
+
+    async fetchResult(localNo) {
+      checkLocalNo(SYSTEM, 'fetchResult', localNo, CASE_ID_RE);
+      return caller.run('fetchResult', async () => {
+        const outcome = await callApi(SYSTEM, 'fetchResult', caller.timeoutMs, (signal) =>
+          client.GET('/nh/open/v1/case/{caseId}/result', { params: { path: { caseId: localNo } }, signal }),
+        );
+        const result = parseStrict(SYSTEM, 'result record', resultSchema, unwrap('fetchResult', outcome), bad('fetchResult'));
+        if (result.caseId !== localNo) throw bad('fetchResult')('the record is of another case');
+        return {
+          caseNo: result.extRef,
+          localNo: result.caseId,
+          decision: decisionFromCode(SYSTEM, statuses, result.decision, `result of ${result.caseId}`),
+          documentName: result.documentName,
+          documentNo: result.documentNo,
+          issuedAt: normalisedIso(result.issuedAt, 'issuedAt', bad('fetchResult')),
+          reason: result.reason,
+        };
+      });
+    },
+
+    health: () => caller.health(),
   };
 }

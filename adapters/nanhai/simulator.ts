@@ -1,8 +1,9 @@
 /**
  * Simulator of 南海区行政审批系统 (Nanhai approval system) serving ./openapi.yaml on loopback,
- * for tests, the demo and local runs. Shared mechanics live in ../simulator-kit.ts.
+ * for tests, the demo and local runs. Shared mechanics live in ../simulator-kit.ts; the items it
+ * knows (codes, form field names, material codes) are the catalog's matters handled by Nanhai.
  */
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import { formatBeijingIso } from '../beijing-time.js';
 import { hmacSha256Hex } from '../adapter-kit.js';
 import {
@@ -13,34 +14,30 @@ import {
   type SimErrorReason,
   type SimRecord,
   type SimulatorHandle,
+  type SimulatorKit,
   type SimulatorOptions,
 } from '../simulator-kit.js';
 import { issuePaths, loadSpecSchemas } from '../spec-schemas.js';
+import { NH_CODE } from './adapter.js';
 import type { components } from './generated/approval-api.js';
 
 type Schemas = components['schemas'];
 export type NanhaiSimulatorOptions = SimulatorOptions;
+export { NH_CODE };
 
-/** Item codes the Nanhai system knows. */
-export const NANHAI_KNOWN_ITEMS: ReadonlySet<string> = new Set(['NH-SCJG-QYDJ-001', 'NH-SCJG-SPJY-002']);
-
-/** Business codes (see the spec's description). */
-export const NH_CODE = {
-  ok: 0,
-  unknownItem: 20001,
-  idempotencyConflict: 20002,
-  badRequest: 40000,
-  notFound: 40400,
-  internal: 50000,
-} as const;
-
-const STATUS: Record<Lifecycle, Schemas['NhStatus']> = {
+/** The system's status words. Keyed by the shared lifecycle; the catalog's `systems.nanhai` is the inverse. */
+export const NANHAI_STATUS: Record<Lifecycle, Schemas['NhStatus']> = {
   registered: 'RECEIVED',
   accepted: 'ACCEPTED',
   supplement_requested: 'NEED_SUPPLEMENT',
+  supplement_received: 'SUPPLEMENTED',
   approved: 'APPROVED',
   rejected: 'DENIED',
 };
+/** What the `unknown_status` fault puts in place of every status word. */
+export const NANHAI_UNKNOWN_STATUS = 'SUSPENDED';
+/** What the `unknown_field` fault adds to every record of an answer. */
+export const NANHAI_UNKNOWN_FIELD = 'extInfo';
 
 const ERROR_CODE: Record<SimErrorReason, number> = {
   bad_request: NH_CODE.badRequest,
@@ -66,6 +63,7 @@ function decodeCursor(cursor: string): number | undefined {
 }
 
 const eventId = (seq: number): string => `NHEV${String(seq).padStart(12, '0')}`;
+const KEY_RE = /^[!-~]{1,64}$/;
 
 /** One change as the feed lists it and the callback pushes it. */
 function changeBody(change: SimChange, record: SimRecord): Schemas['NhEvent'] {
@@ -73,37 +71,70 @@ function changeBody(change: SimChange, record: SimRecord): Schemas['NhEvent'] {
     eventId: eventId(change.seq),
     caseId: record.localNo,
     extRef: record.externalRef,
-    status: STATUS[change.lifecycle],
+    status: NANHAI_STATUS[change.lifecycle],
     occurredAt: formatBeijingIso(change.at),
     remark: change.note,
   };
 }
 
+/** The Idempotency-Key of a POST, or a 40000 answer. */
+function idempotencyKey(req: Request, res: Response, kit: SimulatorKit): string | undefined {
+  const key = req.get('Idempotency-Key');
+  if (key === undefined || !KEY_RE.test(key)) {
+    kit.rejected(req, 'Idempotency-Key missing or not 1-64 printable characters');
+    nhError(res, 400, NH_CODE.badRequest, 'Idempotency-Key header is required (1-64 printable characters)');
+    return undefined;
+  }
+  return key;
+}
+
+function disguise(body: unknown, fault: 'unknown_status' | 'unknown_field'): unknown {
+  const spoil = (o: unknown): unknown => {
+    if (o === null || typeof o !== 'object' || Array.isArray(o)) return o;
+    const copy: Record<string, unknown> = { ...(o as Record<string, unknown>) };
+    if (fault === 'unknown_status') {
+      for (const key of ['status', 'decision']) if (typeof copy[key] === 'string') copy[key] = NANHAI_UNKNOWN_STATUS;
+    } else {
+      copy[NANHAI_UNKNOWN_FIELD] = {};
+    }
+    if (Array.isArray(copy['list'])) copy['list'] = copy['list'].map(spoil);
+    return copy;
+  };
+  // The envelope stays as it is; its data is the record.
+  if (body !== null && typeof body === 'object' && 'data' in body) {
+    const envelope = body as { data: unknown };
+    return envelope.data === null ? body : { ...envelope, data: spoil(envelope.data) };
+  }
+  return body;
+}
+
 export function nanhaiDistrict(): DistrictSimulator {
   const spec = loadSpecSchemas(new URL('./openapi.yaml', import.meta.url));
   const submitSchema = spec.schema('NhSubmitRequest');
+  const supplementSchema = spec.schema('NhSupplementRequest');
+  const registrationSchema = spec.schema('NhCallbackRegistration');
 
   return {
     district: 'nanhai',
     basePath: '/nh/open/v1',
     spec,
-    statusCode: STATUS,
+    statusCode: NANHAI_STATUS,
     // NH- + year + 6-digit sequence = 10 digits.
     formatLocalNo: (n, atMs) => `NH-${formatBeijingIso(atMs).slice(0, 4)}${String(n % 1_000_000).padStart(6, '0')}`,
+    formatReceiptNo: (n, atMs) => `SUP-${formatBeijingIso(atMs).slice(0, 4)}${String(n % 100_000_000).padStart(8, '0')}`,
+    formatDocumentNo: (n, atMs, decision) => `NH${decision === 'approved' ? 'XK' : 'BY'}${formatBeijingIso(atMs).slice(0, 4)}${String(n).padStart(6, '0')}`,
     changeBody,
     callbackHeaders(rawBody, secret, nowMs) {
       const timestamp = String(Math.floor(nowMs / 1000));
       return { 'X-NH-Timestamp': timestamp, 'X-NH-Sign': hmacSha256Hex(secret, `${timestamp}.${rawBody}`) };
     },
     sendError: (res, httpStatus, reason, message) => nhError(res, httpStatus, ERROR_CODE[reason], message),
+    disguise,
 
     mount(router, kit) {
       router.post('/case/submit', async (req, res) => {
-        const key = req.get('Idempotency-Key');
-        if (!key || key.length > 64) {
-          kit.rejected(req, 'Idempotency-Key missing or too long');
-          return nhError(res, 400, NH_CODE.badRequest, 'Idempotency-Key header is required (1-64 characters)');
-        }
+        const key = idempotencyKey(req, res, kit);
+        if (key === undefined) return;
         const parsed = submitSchema.safeParse(req.body);
         if (!parsed.success) {
           kit.rejected(req, issuePaths(parsed.error));
@@ -111,22 +142,30 @@ export function nanhaiDistrict(): DistrictSimulator {
         }
         const body = parsed.data as Schemas['NhSubmitRequest'];
         // Business errors: HTTP 200 with a non-zero code.
-        if (!NANHAI_KNOWN_ITEMS.has(body.itemCode)) {
+        const matter = kit.matterByCode(body.itemCode);
+        if (!matter) {
           kit.rejected(req, `unknown item code ${body.itemCode}`);
           return nhError(res, 200, NH_CODE.unknownItem, `item code not found: ${body.itemCode}`);
         }
-        const existing = kit.findByKey(key);
-        if (existing && existing.externalRef !== body.extRef) {
-          kit.rejected(req, `Idempotency-Key reused by another extRef (case ${existing.localNo})`);
-          return nhError(res, 200, NH_CODE.idempotencyConflict, 'Idempotency-Key already used for another extRef');
+        const materialCodes = body.attachments.map((a) => a.materialCode);
+        const problems = kit.checkApplication(matter, body.formData, materialCodes);
+        if (problems.length > 0) {
+          kit.rejected(req, problems.join('; '));
+          return nhError(res, 200, NH_CODE.formMismatch, `formData or attachments do not fit the item: ${problems.join('; ')}`);
         }
-        const { record } = await kit.submit({
-          idempotencyKey: key,
+        const submitted = await kit.submit({
+          key,
           externalRef: body.extRef,
           matterCode: body.itemCode,
+          formFields: Object.keys(body.formData),
+          materialCodes,
           request: body,
         });
-        ok<Schemas['NhCaseRef']>(res, { caseId: record.localNo });
+        if (submitted.outcome === 'key_conflict') {
+          kit.rejected(req, `Idempotency-Key already used for ${submitted.existing.localNo}`);
+          return nhError(res, 200, NH_CODE.idempotencyConflict, 'Idempotency-Key already used for another request');
+        }
+        ok<Schemas['NhCaseRef']>(res, { caseId: submitted.record.localNo });
       });
 
       router.get('/case/:caseId', (req, res) => {
@@ -137,13 +176,74 @@ export function nanhaiDistrict(): DistrictSimulator {
           caseId: record.localNo,
           extRef: record.externalRef,
           itemCode: record.matterCode,
-          status: STATUS[record.lifecycle],
+          status: NANHAI_STATUS[record.lifecycle],
           updatedAt: formatBeijingIso(record.statusAt),
           applyTime: request.applyTime,
           sourceRegion: request.sourceRegion,
           applicant: request.applicant,
           formData: request.formData,
           attachments: request.attachments,
+        });
+      });
+
+      router.get('/case/:caseId/status', (req, res) => {
+        const record = kit.findByLocalNo(String(req.params['caseId']));
+        if (!record) return nhError(res, 404, NH_CODE.notFound, 'case not found');
+        ok<Schemas['NhCaseStatus']>(res, {
+          caseId: record.localNo,
+          extRef: record.externalRef,
+          itemCode: record.matterCode,
+          status: NANHAI_STATUS[record.lifecycle],
+          updatedAt: formatBeijingIso(record.statusAt),
+          remark: record.note,
+        });
+      });
+
+      router.post('/case/:caseId/supplement', async (req, res) => {
+        const key = idempotencyKey(req, res, kit);
+        if (key === undefined) return;
+        const parsed = supplementSchema.safeParse(req.body);
+        if (!parsed.success) {
+          kit.rejected(req, issuePaths(parsed.error));
+          return nhError(res, 400, NH_CODE.badRequest, `invalid request: ${issuePaths(parsed.error)}`);
+        }
+        const record = kit.findByLocalNo(String(req.params['caseId']));
+        if (!record) return nhError(res, 404, NH_CODE.notFound, 'case not found');
+        const body = parsed.data as Schemas['NhSupplementRequest'];
+        const materialCodes = body.attachments.map((a) => a.materialCode);
+        const matter = kit.matterByCode(record.matterCode);
+        const problems = matter ? kit.checkMaterials(matter, materialCodes) : [];
+        if (problems.length > 0) {
+          kit.rejected(req, problems.join('; '));
+          return nhError(res, 200, NH_CODE.formMismatch, `attachments do not fit the item: ${problems.join('; ')}`);
+        }
+        const filed = await kit.supplement(record, { key, supplementId: body.supplementRef, materialCodes, note: body.remark, request: body });
+        switch (filed.outcome) {
+          case 'key_conflict':
+            kit.rejected(req, 'Idempotency-Key already used for another supplement');
+            return nhError(res, 200, NH_CODE.idempotencyConflict, 'Idempotency-Key already used for another request');
+          case 'not_awaiting':
+            kit.rejected(req, `case ${record.localNo} is not waiting for a supplement`);
+            return nhError(res, 200, NH_CODE.notAwaitingSupplement, 'case is not waiting for a supplement');
+          case 'created':
+          case 'existing':
+            return ok<Schemas['NhSupplementReceipt']>(res, { receiptNo: filed.supplement.receiptNo, caseId: record.localNo });
+        }
+      });
+
+      router.get('/case/:caseId/result', (req, res) => {
+        const record = kit.findByLocalNo(String(req.params['caseId']));
+        if (!record) return nhError(res, 404, NH_CODE.notFound, 'case not found');
+        const result = record.result;
+        if (!result) return nhError(res, 200, NH_CODE.resultNotReady, 'result not issued yet');
+        ok<Schemas['NhResult']>(res, {
+          caseId: record.localNo,
+          extRef: record.externalRef,
+          decision: result.decision === 'approved' ? 'APPROVED' : 'DENIED',
+          documentName: result.documentName,
+          documentNo: result.documentNo,
+          issuedAt: formatBeijingIso(result.issuedAt),
+          reason: result.reason,
         });
       });
 
@@ -172,6 +272,17 @@ export function nanhaiDistrict(): DistrictSimulator {
           list: found.map(({ change, record }) => changeBody(change, record)),
           nextCursor: encodeCursor(last),
         });
+      });
+
+      router.post('/callback/register', async (req, res) => {
+        const parsed = registrationSchema.safeParse(req.body);
+        if (!parsed.success) {
+          kit.rejected(req, issuePaths(parsed.error));
+          return nhError(res, 400, NH_CODE.badRequest, `invalid request: ${issuePaths(parsed.error)}`);
+        }
+        const { callbackUrl } = parsed.data as Schemas['NhCallbackRegistration'];
+        const { url, at } = await kit.registerCallback(callbackUrl);
+        ok<Schemas['NhCallbackSubscription']>(res, { callbackUrl: url, registeredAt: formatBeijingIso(at) });
       });
     },
   };

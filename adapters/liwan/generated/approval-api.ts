@@ -38,6 +38,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/lw/api/v2/applications/{slbh}/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 办件状态查询 — the current status of one application */
+        get: operations["getApplicationStatus"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/lw/api/v2/applications/{slbh}/supplements": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 补正材料提交 — file the supplementary materials asked for with status 03 */
+        post: operations["submitSupplement"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/lw/api/v2/applications/{slbh}/result": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 办结结果 — the decision record of a decided application */
+        get: operations["getResult"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/lw/api/v2/changes": {
         parameters: {
             query?: never;
@@ -48,6 +99,23 @@ export interface paths {
         /** 状态变更流水 — status changes after a sequence number */
         get: operations["listChanges"];
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/lw/api/v2/subscription": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** 订阅回调地址 — where status changes are pushed (replaces the previous address) */
+        put: operations["putSubscription"];
         post?: never;
         delete?: never;
         options?: never;
@@ -110,7 +178,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        get: operations["simGetConfig"];
         put?: never;
         post: operations["simConfigure"];
         delete?: never;
@@ -143,17 +211,27 @@ export interface components {
     schemas: {
         /** @description 受理编号 — `LW` + yyyymmdd + 6 digits */
         LwSlbh: string;
+        /** @description 补正受理号 — `BZ` + yyyymmdd + 6 digits */
+        LwBzslh: string;
+        /** @description 请求流水号 (printable ASCII) */
+        LwQqlsh: string;
         /**
          * @description Beijing local time (Asia/Shanghai), no offset
          * @example 2024-05-06 09:30:00
          */
         LwLocalTime: string;
         /**
-         * @description 办件状态 — `01` 已登记 (registered), `02` 已受理 (accepted), `03` 补正 (supplement requested),
-         *     `04` 准予许可 (approved), `05` 不予许可 (rejected)
+         * @description 办件状态 — `01` 已登记 (registered), `02` 已受理 (accepted), `03` 补正告知 (supplement requested),
+         *     `06` 补正材料已接收 (supplement received), `04` 准予许可 (approved), `05` 不予许可 (rejected).
+         *     The matter catalog's `systems.liwan.statuses` is the same table.
          * @enum {string}
          */
-        LwStatus: "01" | "02" | "03" | "04" | "05";
+        LwStatus: "01" | "02" | "03" | "04" | "05" | "06";
+        /**
+         * @description 办结状态 — `04` 准予许可, `05` 不予许可
+         * @enum {string}
+         */
+        LwDecisionStatus: "04" | "05";
         /**
          * @description 收件地行政区划代码 — `440103` 广州市荔湾区, `440605` 佛山市南海区
          * @enum {string}
@@ -177,6 +255,8 @@ export interface components {
         };
         /** @description 材料 */
         LwMaterial: {
+            /** @description 材料编码 (this system's code for the material of the matter) */
+            clbm: string;
             /** @description 材料名称 */
             mc: string;
             /**
@@ -187,9 +267,11 @@ export interface components {
             /** @description 份数 */
             fs: number;
         };
-        /** @description 表单数据 — form values, all strings */
+        /** @description one form value; its JSON type is the one the matter's field takes in this system */
+        LwFormValue: string | number | boolean;
+        /** @description 表单数据 — form values keyed by this system's field names for the matter */
         LwForm: {
-            [key: string]: string;
+            [key: string]: components["schemas"]["LwFormValue"];
         };
         LwSubmitRequest: {
             /** @description 事项编码 (Liwan's own matter code) */
@@ -218,6 +300,16 @@ export interface components {
             bdsj: components["schemas"]["LwForm"];
             cl: components["schemas"]["LwMaterial"][];
         };
+        /** @description 办件状态 — the current status of an application */
+        LwStatusRecord: {
+            slbh: components["schemas"]["LwSlbh"];
+            wbbh: string;
+            sxbm: string;
+            zt: components["schemas"]["LwStatus"];
+            ztsj: components["schemas"]["LwLocalTime"];
+            /** @description 备注 of the last change (may be empty) */
+            bz: string;
+        };
         /** @description 一条状态变更 */
         LwChange: {
             /** @description 序号 (sequence number, increasing) */
@@ -226,7 +318,7 @@ export interface components {
             wbbh: string;
             zt: components["schemas"]["LwStatus"];
             ztsj: components["schemas"]["LwLocalTime"];
-            /** @description 备注 (officer's note; may be empty) */
+            /** @description 备注 (officer's note, e.g. which supplements are needed; may be empty) */
             bz: string;
         };
         LwChangesPage: {
@@ -236,8 +328,48 @@ export interface components {
         };
         /** @description the body of a status-change push; same fields as a change */
         LwCallback: components["schemas"]["LwChange"];
+        LwSubscriptionRequest: {
+            /**
+             * Format: uri
+             * @description 回调地址 (http or https URL)
+             */
+            hddz: string;
+        };
+        LwSubscription: {
+            /** @description 回调地址 now in force */
+            hddz: string;
+            gxsj: components["schemas"]["LwLocalTime"];
+        };
+        /** @description 补正材料 */
+        LwSupplementRequest: {
+            /** @description 补正编号 (the caller's id of this supplement; unique within the application) */
+            bzbh: string;
+            cl: components["schemas"]["LwMaterial"][];
+            /** @description 说明 (may be empty) */
+            sm: string;
+            /** @description 提交时间 */
+            tjsj: components["schemas"]["LwLocalTime"];
+        };
+        LwSupplementResponse: {
+            bzslh: components["schemas"]["LwBzslh"];
+            slbh: components["schemas"]["LwSlbh"];
+        };
+        /** @description 办结结果 — the decision record */
+        LwResult: {
+            slbh: components["schemas"]["LwSlbh"];
+            wbbh: string;
+            zt: components["schemas"]["LwDecisionStatus"];
+            /** @description 文书名称 (营业执照, 不予行政许可决定书…) */
+            wsmc: string;
+            /** @description 文书编号 */
+            wsbh: string;
+            /** @description 签发时间 */
+            qfsj: components["schemas"]["LwLocalTime"];
+            /** @description 理由 (of a rejection; empty on approval) */
+            ly: string;
+        };
         LwError: {
-            /** @description 错误代码 — E1001 参数错误, E1002 事项编码不存在, E1004 办件不存在, E5000 系统内部错误 */
+            /** @description 错误代码 — see the description at the top */
             cwdm: string;
             /** @description 错误信息 */
             cwxx: string;
@@ -248,7 +380,25 @@ export interface components {
             district: string;
             records: number;
         };
-        /** @description a record as the control endpoint shows it (no personal data) */
+        SimSupplement: {
+            /** @description the caller's id of the supplement (`bzbh`) */
+            supplementId: string;
+            receiptNo: string;
+            /** @description how many calls filed this supplement */
+            submitCount: number;
+            materialCodes: string[];
+            /** Format: date-time */
+            receivedAt: string;
+        };
+        SimResult: {
+            /** @description the district's own status code of the decision */
+            decision: string;
+            documentName: string;
+            documentNo: string;
+            /** Format: date-time */
+            issuedAt: string;
+        };
+        /** @description a record as the control endpoint shows it (numbers, codes and field names; no personal data) */
         SimRecord: {
             localNo: string;
             externalRef: string;
@@ -261,30 +411,55 @@ export interface components {
             submitCount: number;
             /** Format: date-time */
             createdAt: string;
+            /** @description the district field names the form carried (names only, never values) */
+            formFields: string[];
+            materialCodes: string[];
+            supplements: components["schemas"]["SimSupplement"][];
+            result: components["schemas"]["SimResult"] | null;
         };
         SimRecordList: {
             records: components["schemas"]["SimRecord"][];
         };
+        /**
+         * @description `accept` (from registered, supplement_requested, supplement_received), `request_supplement`
+         *     (from registered, accepted, supplement_received), `approve` (from accepted, supplement_received),
+         *     `reject` (from any undecided status); `issue_result` issues the decision record of a decided case
+         *     when `autoIssueResult` is off. `note` becomes the change's note (and a rejection's reason).
+         */
         SimAdvanceRequest: {
             /** @enum {string} */
-            action: "accept" | "request_supplement" | "approve" | "reject";
+            action: "accept" | "request_supplement" | "approve" | "reject" | "issue_result";
             note?: string;
         };
         /**
-         * @description `none`; `error500` — API answers 500; `slow` — API answers after `slowMs`;
-         *     `down` — API connections are reset. Control endpoints are never affected.
+         * @description What the district API (never the control endpoints, never callbacks) does:
+         *     `none`; `error500` — answers 500 in the district's error shape without doing anything;
+         *     `slow` — answers after `slowMs`; `down` — resets the connection without doing anything;
+         *     `malformed` — does the work, then answers a truncated JSON body; `lost_answer` — does the work,
+         *     then resets the connection instead of answering; `unknown_status` — status codes in answers are
+         *     replaced by one this document does not know; `unknown_field` — every record in an answer
+         *     carries an extra field.
          * @enum {string}
          */
-        SimFault: "none" | "error500" | "slow" | "down";
+        SimFault: "none" | "error500" | "slow" | "down" | "malformed" | "lost_answer" | "unknown_status" | "unknown_field";
         SimConfigRequest: {
             callbacksEnabled?: boolean;
             fault?: components["schemas"]["SimFault"];
             slowMs?: number;
+            /** @description the fault applies to this many API requests, then turns itself off; null = until changed */
+            faultTimes?: number | null;
+            /** @description issue the decision record together with approve / reject (default true) */
+            autoIssueResult?: boolean;
         };
         SimConfig: {
             callbacksEnabled: boolean;
             fault: components["schemas"]["SimFault"];
             slowMs: number;
+            /** @description API requests the fault still applies to; null = until changed */
+            faultTimes: number | null;
+            autoIssueResult: boolean;
+            /** @description where status changes are pushed (configured, or registered through the API) */
+            callbackUrl: string | null;
         };
         SimError: {
             error: {
@@ -296,6 +471,33 @@ export interface components {
     responses: {
         /** @description 请求参数错误 (`cwdm` E1001) */
         BadRequest: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["LwError"];
+            };
+        };
+        /** @description 办件不存在 (`cwdm` E1004) */
+        NotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["LwError"];
+            };
+        };
+        /** @description 办件当前状态不接受补正 (`E1005`) or 请求流水号已用于其他请求 (`E1009`) */
+        Conflict: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["LwError"];
+            };
+        };
+        /** @description 事项编码不存在 (`E1002`) or 表单数据或材料编码不符合事项要求 (`E1003`) */
+        Unprocessable: {
             headers: {
                 [name: string]: unknown;
             };
@@ -331,7 +533,12 @@ export interface components {
             };
         };
     };
-    parameters: never;
+    parameters: {
+        /** @description 受理编号 */
+        Slbh: components["schemas"]["LwSlbh"];
+        /** @description 请求流水号 — the caller's idempotency key; a repeat answers the stored result with 200 */
+        Qqlsh: components["schemas"]["LwQqlsh"];
+    };
     requestBodies: never;
     headers: never;
     pathItems: never;
@@ -341,7 +548,10 @@ export interface operations {
     submitApplication: {
         parameters: {
             query?: never;
-            header?: never;
+            header: {
+                /** @description 请求流水号 — the caller's idempotency key; a repeat answers the stored result with 200 */
+                "X-LW-Qqlsh": components["parameters"]["Qqlsh"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -351,7 +561,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description an application with this `wbbh` already exists; its number is returned */
+            /** @description an application with this `wbbh` (or this 流水号) already exists; its number is returned */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -360,7 +570,7 @@ export interface operations {
                     "application/json": components["schemas"]["LwSubmitResponse"];
                 };
             };
-            /** @description registered (已登记) */
+            /** @description registered (已登记, status `01`) */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -370,15 +580,8 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
-            /** @description 事项编码不存在 — unknown matter code (`cwdm` E1002) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["LwError"];
-                };
-            };
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["Unprocessable"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -388,7 +591,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description 受理编号 */
-                slbh: components["schemas"]["LwSlbh"];
+                slbh: components["parameters"]["Slbh"];
             };
             cookie?: never;
         };
@@ -403,8 +606,103 @@ export interface operations {
                     "application/json": components["schemas"]["LwApplication"];
                 };
             };
-            /** @description 办件不存在 (`cwdm` E1004) */
-            404: {
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getApplicationStatus: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 受理编号 */
+                slbh: components["parameters"]["Slbh"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the status */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LwStatusRecord"];
+                };
+            };
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    submitSupplement: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description 请求流水号 — the caller's idempotency key; a repeat answers the stored result with 200 */
+                "X-LW-Qqlsh": components["parameters"]["Qqlsh"];
+            };
+            path: {
+                /** @description 受理编号 */
+                slbh: components["parameters"]["Slbh"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LwSupplementRequest"];
+            };
+        };
+        responses: {
+            /** @description this `bzbh` (or this 流水号) was filed before; its receipt is returned */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LwSupplementResponse"];
+                };
+            };
+            /** @description filed; the application moved to `06` (补正材料已接收) */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LwSupplementResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["Unprocessable"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getResult: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 受理编号 */
+                slbh: components["parameters"]["Slbh"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the decision record */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LwResult"];
+                };
+            };
+            404: components["responses"]["NotFound"];
+            /** @description 办结结果尚未出具 — no decision record yet (`cwdm` E1006) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -442,6 +740,32 @@ export interface operations {
             500: components["responses"]["InternalError"];
         };
     };
+    putSubscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LwSubscriptionRequest"];
+            };
+        };
+        responses: {
+            /** @description the address now in force */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LwSubscription"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            500: components["responses"]["InternalError"];
+        };
+    };
     simHealth: {
         parameters: {
             query?: never;
@@ -471,7 +795,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description every record the simulator holds (no personal data) */
+            /** @description every record the simulator holds (numbers, codes and field names; no personal data) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -497,7 +821,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description the status changed; a change was appended and the callback queued */
+            /** @description done; a status change was appended and its callback queued (`issue_result` changes no status) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -515,6 +839,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SimError"];
+                };
+            };
+        };
+    };
+    simGetConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the configuration in force */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SimConfig"];
                 };
             };
         };

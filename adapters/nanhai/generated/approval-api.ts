@@ -36,6 +36,54 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/nh/open/v1/case/{caseId}/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["getCaseStatus"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/nh/open/v1/case/{caseId}/supplement": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["submitSupplement"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/nh/open/v1/case/{caseId}/result": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["getCaseResult"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/nh/open/v1/events": {
         parameters: {
             query?: never;
@@ -46,6 +94,22 @@ export interface paths {
         get: operations["listEvents"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/nh/open/v1/callback/register": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["registerCallback"];
         delete?: never;
         options?: never;
         head?: never;
@@ -107,7 +171,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        get: operations["simGetConfig"];
         put?: never;
         post: operations["simConfigure"];
         delete?: never;
@@ -139,8 +203,15 @@ export interface components {
     schemas: {
         /** @description `NH-` + 10 digits */
         NhCaseId: string;
+        /**
+         * @description `RECEIVED` (registered), `ACCEPTED`, `NEED_SUPPLEMENT` (supplement requested), `SUPPLEMENTED`
+         *     (supplement received), `APPROVED`, `DENIED` (rejected). The matter catalog's
+         *     `systems.nanhai.statuses` is the same table.
+         * @enum {string}
+         */
+        NhStatus: "RECEIVED" | "ACCEPTED" | "NEED_SUPPLEMENT" | "SUPPLEMENTED" | "APPROVED" | "DENIED";
         /** @enum {string} */
-        NhStatus: "RECEIVED" | "ACCEPTED" | "NEED_SUPPLEMENT" | "APPROVED" | "DENIED";
+        NhDecision: "APPROVED" | "DENIED";
         /**
          * @description where the application was taken in
          * @enum {string}
@@ -152,6 +223,8 @@ export interface components {
          * @example 2024-05-06T09:30:00.000+08:00
          */
         NhDateTime: string;
+        /** @description epoch milliseconds */
+        NhEpochMillis: number;
         NhApplicant: {
             /** @enum {string} */
             type: "PERSON" | "ORG";
@@ -162,23 +235,28 @@ export interface components {
             address?: string;
         };
         NhAttachment: {
+            /** @description this system's code for the material of the item */
+            materialCode: string;
             title: string;
             /** @description true for an original, false for a copy */
             original: boolean;
             count: number;
         };
+        /** @description one form value; its JSON type is the one the item's field takes in this system */
+        NhFormValue: string | number | boolean;
+        /** @description form values keyed by this system's field names for the item */
+        NhFormData: {
+            [key: string]: components["schemas"]["NhFormValue"];
+        };
         NhSubmitRequest: {
             /** @description Nanhai's own item (matter) code */
             itemCode: string;
-            /** @description the caller's reference (case number) */
+            /** @description the caller's reference (case number); unique */
             extRef: string;
             applicant: components["schemas"]["NhApplicant"];
-            formData: {
-                [key: string]: string;
-            };
+            formData: components["schemas"]["NhFormData"];
             attachments: components["schemas"]["NhAttachment"][];
-            /** @description epoch milliseconds */
-            applyTime: number;
+            applyTime: components["schemas"]["NhEpochMillis"];
             sourceRegion: components["schemas"]["NhRegion"];
         };
         NhCaseRef: {
@@ -190,13 +268,20 @@ export interface components {
             itemCode: string;
             status: components["schemas"]["NhStatus"];
             updatedAt: components["schemas"]["NhDateTime"];
-            applyTime: number;
+            applyTime: components["schemas"]["NhEpochMillis"];
             sourceRegion: components["schemas"]["NhRegion"];
             applicant: components["schemas"]["NhApplicant"];
-            formData: {
-                [key: string]: string;
-            };
+            formData: components["schemas"]["NhFormData"];
             attachments: components["schemas"]["NhAttachment"][];
+        };
+        NhCaseStatus: {
+            caseId: components["schemas"]["NhCaseId"];
+            extRef: string;
+            itemCode: string;
+            status: components["schemas"]["NhStatus"];
+            updatedAt: components["schemas"]["NhDateTime"];
+            /** @description the remark of the last change (may be empty) */
+            remark: string;
         };
         NhEvent: {
             eventId: string;
@@ -204,6 +289,7 @@ export interface components {
             extRef: string;
             status: components["schemas"]["NhStatus"];
             occurredAt: components["schemas"]["NhDateTime"];
+            /** @description the officer's remark (e.g. which supplements are needed; may be empty) */
             remark: string;
         };
         NhEventsPage: {
@@ -213,6 +299,40 @@ export interface components {
         };
         /** @description the body of a status push; same fields as an event */
         NhCallback: components["schemas"]["NhEvent"];
+        NhCallbackRegistration: {
+            /**
+             * Format: uri
+             * @description http or https URL
+             */
+            callbackUrl: string;
+        };
+        NhCallbackSubscription: {
+            callbackUrl: string;
+            registeredAt: components["schemas"]["NhDateTime"];
+        };
+        NhSupplementRequest: {
+            /** @description the caller's id of this supplement; unique within the case */
+            supplementRef: string;
+            attachments: components["schemas"]["NhAttachment"][];
+            remark: string;
+            submitTime: components["schemas"]["NhEpochMillis"];
+        };
+        NhSupplementReceipt: {
+            /** @description `SUP-` + 12 digits */
+            receiptNo: string;
+            caseId: components["schemas"]["NhCaseId"];
+        };
+        /** @description the decision record */
+        NhResult: {
+            caseId: components["schemas"]["NhCaseId"];
+            extRef: string;
+            decision: components["schemas"]["NhDecision"];
+            documentName: string;
+            documentNo: string;
+            issuedAt: components["schemas"]["NhDateTime"];
+            /** @description reason of a denial; empty on approval */
+            reason: string;
+        };
         NhSubmitEnvelope: {
             code: number;
             msg: string;
@@ -223,10 +343,30 @@ export interface components {
             msg: string;
             data: components["schemas"]["NhCase"] | null;
         };
+        NhCaseStatusEnvelope: {
+            code: number;
+            msg: string;
+            data: components["schemas"]["NhCaseStatus"] | null;
+        };
         NhEventsEnvelope: {
             code: number;
             msg: string;
             data: components["schemas"]["NhEventsPage"] | null;
+        };
+        NhCallbackEnvelope: {
+            code: number;
+            msg: string;
+            data: components["schemas"]["NhCallbackSubscription"] | null;
+        };
+        NhSupplementEnvelope: {
+            code: number;
+            msg: string;
+            data: components["schemas"]["NhSupplementReceipt"] | null;
+        };
+        NhResultEnvelope: {
+            code: number;
+            msg: string;
+            data: components["schemas"]["NhResult"] | null;
         };
         NhErrorEnvelope: {
             /** @description non-zero business code */
@@ -240,7 +380,25 @@ export interface components {
             district: string;
             records: number;
         };
-        /** @description a record as the control endpoint shows it (no personal data) */
+        SimSupplement: {
+            /** @description the caller's id of the supplement (`supplementRef`) */
+            supplementId: string;
+            receiptNo: string;
+            /** @description how many calls filed this supplement */
+            submitCount: number;
+            materialCodes: string[];
+            /** Format: date-time */
+            receivedAt: string;
+        };
+        SimResult: {
+            /** @description the district's own status code of the decision */
+            decision: string;
+            documentName: string;
+            documentNo: string;
+            /** Format: date-time */
+            issuedAt: string;
+        };
+        /** @description a record as the control endpoint shows it (numbers, codes and field names; no personal data) */
         SimRecord: {
             localNo: string;
             externalRef: string;
@@ -253,30 +411,55 @@ export interface components {
             submitCount: number;
             /** Format: date-time */
             createdAt: string;
+            /** @description the district field names the form carried (names only, never values) */
+            formFields: string[];
+            materialCodes: string[];
+            supplements: components["schemas"]["SimSupplement"][];
+            result: components["schemas"]["SimResult"] | null;
         };
         SimRecordList: {
             records: components["schemas"]["SimRecord"][];
         };
+        /**
+         * @description `accept` (from registered, supplement_requested, supplement_received), `request_supplement`
+         *     (from registered, accepted, supplement_received), `approve` (from accepted, supplement_received),
+         *     `reject` (from any undecided status); `issue_result` issues the decision record of a decided case
+         *     when `autoIssueResult` is off. `note` becomes the change's note (and a rejection's reason).
+         */
         SimAdvanceRequest: {
             /** @enum {string} */
-            action: "accept" | "request_supplement" | "approve" | "reject";
+            action: "accept" | "request_supplement" | "approve" | "reject" | "issue_result";
             note?: string;
         };
         /**
-         * @description `none`; `error500` — API answers 500; `slow` — API answers after `slowMs`;
-         *     `down` — API connections are reset. Control endpoints are never affected.
+         * @description What the district API (never the control endpoints, never callbacks) does:
+         *     `none`; `error500` — answers 500 in the district's error shape without doing anything;
+         *     `slow` — answers after `slowMs`; `down` — resets the connection without doing anything;
+         *     `malformed` — does the work, then answers a truncated JSON body; `lost_answer` — does the work,
+         *     then resets the connection instead of answering; `unknown_status` — status words in answers are
+         *     replaced by one this document does not know; `unknown_field` — every record in an answer
+         *     carries an extra field.
          * @enum {string}
          */
-        SimFault: "none" | "error500" | "slow" | "down";
+        SimFault: "none" | "error500" | "slow" | "down" | "malformed" | "lost_answer" | "unknown_status" | "unknown_field";
         SimConfigRequest: {
             callbacksEnabled?: boolean;
             fault?: components["schemas"]["SimFault"];
             slowMs?: number;
+            /** @description the fault applies to this many API requests, then turns itself off; null = until changed */
+            faultTimes?: number | null;
+            /** @description issue the decision record together with approve / reject (default true) */
+            autoIssueResult?: boolean;
         };
         SimConfig: {
             callbacksEnabled: boolean;
             fault: components["schemas"]["SimFault"];
             slowMs: number;
+            /** @description API requests the fault still applies to; null = until changed */
+            faultTimes: number | null;
+            autoIssueResult: boolean;
+            /** @description where status changes are pushed (configured, or registered through the API) */
+            callbackUrl: string | null;
         };
         SimError: {
             error: {
@@ -288,6 +471,15 @@ export interface components {
     responses: {
         /** @description invalid request (`code` 40000) */
         BadRequest: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["NhErrorEnvelope"];
+            };
+        };
+        /** @description no such case (`code` 40400) */
+        NotFound: {
             headers: {
                 [name: string]: unknown;
             };
@@ -323,7 +515,11 @@ export interface components {
             };
         };
     };
-    parameters: never;
+    parameters: {
+        CaseId: components["schemas"]["NhCaseId"];
+        /** @description the caller's request id; the same key answers the first result again */
+        IdempotencyKey: string;
+    };
     requestBodies: never;
     headers: never;
     pathItems: never;
@@ -334,8 +530,8 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description the caller's case number; the same key returns the same case */
-                "Idempotency-Key": string;
+                /** @description the caller's request id; the same key answers the first result again */
+                "Idempotency-Key": components["parameters"]["IdempotencyKey"];
             };
             path?: never;
             cookie?: never;
@@ -347,8 +543,8 @@ export interface operations {
         };
         responses: {
             /**
-             * @description `code` 0 with the case (new or existing for this key), or a business error
-             *     (20001 unknown item code, 20002 key reused for another extRef) with `data: null`
+             * @description `code` 0 with the case (new, or existing for this key or extRef), or a business error
+             *     (20001, 20002, 20003) with `data: null`
              */
             200: {
                 headers: {
@@ -367,7 +563,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                caseId: components["schemas"]["NhCaseId"];
+                caseId: components["parameters"]["CaseId"];
             };
             cookie?: never;
         };
@@ -382,15 +578,90 @@ export interface operations {
                     "application/json": components["schemas"]["NhCaseEnvelope"];
                 };
             };
-            /** @description no such case (`code` 40400) */
-            404: {
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getCaseStatus: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                caseId: components["parameters"]["CaseId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the case's current status */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["NhErrorEnvelope"];
+                    "application/json": components["schemas"]["NhCaseStatusEnvelope"];
                 };
             };
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    submitSupplement: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description the caller's request id; the same key answers the first result again */
+                "Idempotency-Key": components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                caseId: components["parameters"]["CaseId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NhSupplementRequest"];
+            };
+        };
+        responses: {
+            /**
+             * @description `code` 0 with the receipt (new, or existing for this key or supplementRef), or a business
+             *     error (20002, 20003, 30002) with `data: null`
+             */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NhSupplementEnvelope"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getCaseResult: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                caseId: components["parameters"]["CaseId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description `code` 0 with the decision record, or `30001` (not issued yet) with `data: null` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NhResultEnvelope"];
+                };
+            };
+            404: components["responses"]["NotFound"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -415,6 +686,32 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["NhEventsEnvelope"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    registerCallback: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NhCallbackRegistration"];
+            };
+        };
+        responses: {
+            /** @description `code` 0 with the URL now in force */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NhCallbackEnvelope"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -450,7 +747,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description every record the simulator holds (no personal data) */
+            /** @description every record the simulator holds (numbers, codes and field names; no personal data) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -476,7 +773,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description the status changed; an event was appended and the callback queued */
+            /** @description done; a status change was appended and its callback queued (`issue_result` changes no status) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -494,6 +791,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SimError"];
+                };
+            };
+        };
+    };
+    simGetConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the configuration in force */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SimConfig"];
                 };
             };
         };
