@@ -46,6 +46,26 @@ const schema = z.object({
   KC_PEER_TIMEOUT_MS: positiveInt.default(5000),
   KC_MAX_ENVELOPE_BYTES: positiveInt.default(1_048_576),
   KC_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  // --- Supervision (电子监察: deadline pre-warnings, yellow and red cards; gateway/supervision) ---
+  /** Pre-warning when this many working days of the promised limit remain (0: on the deadline day). */
+  KC_PREWARN_DAYS: z.string().trim().regex(/^\d{1,3}$/, 'must be a whole number of working days').transform(Number).default(2),
+  /** Red card when this many working days after the deadline have passed without a decision. */
+  KC_RED_GRACE_DAYS: z.string().trim().regex(/^\d{1,3}$/, 'must be a whole number of working days').transform(Number).default(2),
+  /** Latest re-check of a watched case whose clock has not started, is paused, or is past its red card. */
+  KC_DEADLINE_RECHECK_MS: positiveInt.default(6 * 3_600_000),
+  /** How often the deadline watcher looks for due cases. */
+  KC_DEADLINE_POLL_MS: positiveInt.default(5_000),
+  /** YAML/JSON: department → officer, section head, unit leader (gateway/supervision/routing.ts). */
+  KC_ROUTING_FILE: z.string().min(1).optional(),
+  /** Webhook that receives each card (signed POST); unset: cards go to the console list and the log only. */
+  KC_NOTIFY_URL: z.string().url().refine((u) => /^https?:/.test(u), 'must be an http:// or https:// URL').optional(),
+  /** HMAC-SHA256 key for X-KC-Signature; required with KC_NOTIFY_URL. */
+  KC_NOTIFY_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  KC_NOTIFY_TIMEOUT_MS: positiveInt.default(5_000),
+  KC_NOTIFY_BASE_DELAY_MS: positiveInt.default(1_000),
+  KC_NOTIFY_MAX_DELAY_MS: positiveInt.default(300_000),
+  KC_NOTIFY_POLL_MS: positiveInt.default(1_000),
 });
 
 export type Config = z.infer<typeof schema>;

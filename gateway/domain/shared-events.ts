@@ -26,6 +26,16 @@ export const SHARED_EVENT_DATA = {
   clock_paused: z.strictObject({ pauseId: z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/), reason: z.enum(['hearing', 'testing', 'expert_review', 'other_suspension']) }),
   /** Handling → origin: the suspension is over. */
   clock_resumed: z.strictObject({ pauseId: z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/) }),
+  /**
+   * Handling → origin: 电子监察 issued a card for the deadline (gateway/supervision): a pre-warning
+   * while days remain, a yellow card when the deadline day ended without a decision, a red card
+   * after the grace period. `remainingDays` is negative when overdue. No staff names or ids.
+   */
+  card_issued: z.strictObject({
+    card: z.enum(['pre_warning', 'yellow', 'red']),
+    deadline: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+    remainingDays: z.number().int(),
+  }),
 } as const;
 
 export type SharedEventKind = keyof typeof SHARED_EVENT_DATA;
@@ -38,6 +48,7 @@ export const SHARED_EVENT_ZH: Record<SharedEventKind, string> = {
   result_issued: '已出具办理结果',
   clock_paused: '办理时限中止计算',
   clock_resumed: '办理时限恢复计算',
+  card_issued: '电子监察预警/亮牌',
 };
 
 /** The content of an `event` envelope. */

@@ -48,6 +48,14 @@ describe('parseConfig', () => {
       KC_PEER_TIMEOUT_MS: 5000,
       KC_MAX_ENVELOPE_BYTES: 1_048_576,
       KC_LOG_LEVEL: 'info',
+      KC_PREWARN_DAYS: 2,
+      KC_RED_GRACE_DAYS: 2,
+      KC_DEADLINE_RECHECK_MS: 21_600_000,
+      KC_DEADLINE_POLL_MS: 5000,
+      KC_NOTIFY_TIMEOUT_MS: 5000,
+      KC_NOTIFY_BASE_DELAY_MS: 1000,
+      KC_NOTIFY_MAX_DELAY_MS: 300_000,
+      KC_NOTIFY_POLL_MS: 1000,
     });
   });
 
