@@ -24,6 +24,7 @@ export const ERROR_CODES = {
   PERMISSION_DENIED: { http: 403, grpc: GrpcStatus.PERMISSION_DENIED },
   CALLBACK_UNAUTHENTICATED: { http: 401, grpc: GrpcStatus.UNAUTHENTICATED },
   CALLBACK_MALFORMED: { http: 400, grpc: GrpcStatus.INVALID_ARGUMENT },
+  APPROVAL_UNMAPPED: { http: 422, grpc: GrpcStatus.FAILED_PRECONDITION },
   // Envelopes and receipts that fail verification (nothing applied).
   ENVELOPE_MALFORMED: { http: 400, grpc: GrpcStatus.INVALID_ARGUMENT },
   ENVELOPE_NOT_CANONICAL: { http: 400, grpc: GrpcStatus.INVALID_ARGUMENT },

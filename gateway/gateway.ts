@@ -13,11 +13,16 @@ import { fileURLToPath } from 'node:url';
 import { createAdapter, type ApprovalAdapter } from '../adapters/index.js';
 import { createSubmitter } from './approval/submitter.js';
 import { createStatusPoller } from './approval/status-ingest.js';
+import { createCallbackRegistration } from './approval/callback-registration.js';
+import { createNotifier } from './supervision/notifier.js';
+import { loadRouting } from './supervision/routing.js';
+import { createDeadlineWatcher } from './supervision/watch.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { idFactory, type GatewayContext } from './context.js';
 import { otherDistrict } from './domain/district.js';
-import { loadMatterCatalog, type MatterCatalog } from './domain/matters.js';
+import { loadMatterCatalog, type MatterCatalog } from './catalog/catalog.js';
+import { loadCalendar } from './calendar/calendar-data.js';
 import { loadSigner } from './envelope/signer.js';
 import { TrustStore } from './envelope/trust-store.js';
 import { serverCredentials, loadTlsMaterial } from './grpc/tls.js';
@@ -56,6 +61,11 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const peer = otherDistrict(district);
   const logger = opts.logger ?? createLogger({ level: config.KC_LOG_LEVEL, district });
   const clock = opts.clock ?? systemClock;
+  // Before anything connects or listens: a bad catalog stops the gateway with every problem listed.
+  const catalog = opts.catalog ?? loadMatterCatalog(config.KC_CATALOG_FILE);
+  const calendar = loadCalendar({ operatorFile: config.KC_CALENDAR_FILE });
+  const { routing, warnings: routingWarnings } = loadRouting(config.KC_ROUTING_FILE, { district, catalog });
+  for (const warning of routingWarnings) logger.warn({ file: config.KC_ROUTING_FILE }, warning);
 
   const redis = new Redis(config.KC_REDIS_URL, { maxRetriesPerRequest: 3, lazyConnect: true });
   redis.on('error', (err: Error) => logger.warn({ code: 'STORE_UNAVAILABLE', reason: err.message }, 'redis connection problem'));
@@ -78,8 +88,11 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     trust,
     clock,
     logger,
-    catalog: opts.catalog ?? loadMatterCatalog(),
-    adapter: opts.adapter ?? createAdapter(district, { baseUrl: config.KC_APPROVAL_URL, callbackSecret: config.KC_APPROVAL_CALLBACK_SECRET }),
+    catalog,
+    calendar,
+    adapter:
+      opts.adapter ??
+      createAdapter(district, { baseUrl: config.KC_APPROVAL_URL, callbackSecret: config.KC_APPROVAL_CALLBACK_SECRET, statuses: catalog.statuses(district) }),
     newId: idFactory(clock),
     wake,
   };
@@ -87,7 +100,17 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const dispatcherLoop = createWorkerLoop('dispatcher', config.KC_OUTBOX_POLL_MS, createDispatcher(ctx, peerClient).tick, logger);
   const submitterLoop = createWorkerLoop('submitter', 1_000, createSubmitter(ctx).tick, logger);
   const pollerLoop = createWorkerLoop('approval-poller', config.KC_APPROVAL_POLL_MS, createStatusPoller(ctx).tick, logger);
-  loops.push(dispatcherLoop, submitterLoop, pollerLoop);
+  const registration = createCallbackRegistration(ctx, config.KC_APPROVAL_CALLBACK_URL);
+  const registrationLoop = createWorkerLoop('callback-registration', 5_000, registration.tick, logger);
+  // 电子监察: the deadline watcher issues cards for the cases this district handles; the notifier delivers them.
+  const notifierLoop = createWorkerLoop('card-notifier', config.KC_NOTIFY_POLL_MS, createNotifier(ctx).tick, logger);
+  const watcherLoop = createWorkerLoop(
+    'deadline-watcher',
+    config.KC_DEADLINE_POLL_MS,
+    createDeadlineWatcher(ctx, { routing, onCardQueued: () => notifierLoop.wake() }).tick,
+    logger,
+  );
+  loops.push(dispatcherLoop, submitterLoop, pollerLoop, registrationLoop, notifierLoop, watcherLoop);
 
   const trustTimer = setInterval(() => {
     try {

@@ -1,6 +1,7 @@
 /** Process entry point: parse config, start one district gateway, stop cleanly on SIGTERM/SIGINT. */
 import { CatalogError } from './catalog/catalog.js';
 import { CalendarDataError } from './calendar/calendar-data.js';
+import { RoutingError } from './supervision/routing.js';
 import { ConfigError, parseConfig } from './config.js';
 import { startGateway } from './gateway.js';
 import { createLogger } from './logger.js';
@@ -38,7 +39,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  if (err instanceof CatalogError || err instanceof CalendarDataError) {
+  if (err instanceof CatalogError || err instanceof CalendarDataError || err instanceof RoutingError) {
     // Every problem, one per line: the operator fixes the file, not a stack trace.
     process.stderr.write(`kuacheng gateway: ${err.message}\n`);
     process.exit(2);

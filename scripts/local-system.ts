@@ -198,6 +198,7 @@ export async function startLocalSystem(opts: LocalSystemOptions): Promise<LocalS
         KC_TLS_KEY: pki.districts[d].key,
         KC_TRUST_DIR: join(pki.dir, 'trust'),
         KC_APPROVAL_URL: `http://127.0.0.1:${p.approval}`,
+        KC_APPROVAL_CALLBACK_URL: `${httpUrl}/api/v1/approval-callbacks`,
         KC_APPROVAL_CALLBACK_SECRET: secret,
         ...opts.gatewayEnv?.[d],
       },

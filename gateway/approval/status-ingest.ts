@@ -4,7 +4,10 @@
  * the origin district, in one atomic step. Both paths may report the same event; the store
  * de-duplicates by the approval system's event id.
  */
-import { AdapterError, type ApprovalStatusEvent } from '../../adapters/adapter.js';
+import { AdapterError, DECISION_STATUSES, type ApprovalStatusEvent } from '../../adapters/adapter.js';
+import { jobMember } from './jobs.js';
+import { isMappingProblem, recordApprovalProblem } from './problems.js';
+import { watchCase } from '../supervision/watch.js';
 import type { GatewayContext } from '../context.js';
 import type { EnvelopeDraft } from '../envelope/envelope.js';
 import type { ApprovalApplyResult } from '../store/case-store.js';
@@ -31,11 +34,14 @@ export async function applyApprovalStatus(ctx: GatewayContext, event: ApprovalSt
     from: ctx.district,
     to: ctx.peer,
     nowMs: ctx.clock.now(),
+    // After a decision, the decision record is fetched and sent on as a result event.
+    followUpJob: (DECISION_STATUSES as readonly string[]).includes(event.status) ? jobMember({ kind: 'result', caseNo: event.caseNo }) : '',
   });
   const log = { caseNo: event.caseNo, eventId: event.eventId, status: event.status, outcome: result.outcome };
   if (result.outcome === 'OK') {
     ctx.logger.info({ ...log, messageId, seq: result.seq }, 'approval status applied; status envelope queued');
     ctx.wake.dispatcher();
+    await watchCase(ctx, event.caseNo);
   } else if (result.outcome === 'CASE_NOT_FOUND' || result.outcome === 'IGNORED') {
     ctx.logger.warn(log, 'approval status not applied');
   }
@@ -52,7 +58,8 @@ export function createStatusPoller(ctx: GatewayContext) {
         page = await ctx.adapter.changesSince(cursor);
       } catch (err) {
         if (err instanceof AdapterError) {
-          ctx.logger.warn({ code: err.code }, 'approval change feed unavailable');
+          if (isMappingProblem(err)) await recordApprovalProblem(ctx, err, 'change_feed');
+          else ctx.logger.warn({ code: err.code }, 'approval change feed unavailable');
           return false;
         }
         throw err;

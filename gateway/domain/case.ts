@@ -11,6 +11,7 @@ export const CASE_STATES = [
   'registered', // the handling approval system registered it under its local number
   'accepted', // 受理
   'supplement_requested', // 补正: waiting for supplementary materials
+  'supplement_received', // 补正材料已收到: back with the handling officer
   'approved', // 准予许可 / 办结
   'rejected', // 不予许可
 ] as const;
@@ -22,6 +23,7 @@ export const CASE_STATE_ZH: Record<CaseState, string> = {
   registered: '办理地已登记',
   accepted: '已受理',
   supplement_requested: '待补正',
+  supplement_received: '补正材料已收到',
   approved: '准予许可',
   rejected: '不予许可',
 };
@@ -54,6 +56,9 @@ export interface CaseEvent {
   at: string;
   note?: string;
   messageId?: string;
+  /** Shared events (gateway/domain/shared-events.ts): the sender's event id and its data. */
+  eventId?: string;
+  data?: Record<string, unknown>;
 }
 
 export interface CaseRecord {

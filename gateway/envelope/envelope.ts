@@ -14,7 +14,8 @@ import type { Signer } from './signer.js';
 import { isSuiteName, SIGNATURE_SUITES, type SignatureSuiteName as SuiteName } from '../../certs/suites.js';
 import type { TrustStore, VerifiedChain } from './trust-store.js';
 
-export const ENVELOPE_TYPES = ['application', 'status'] as const;
+/** application opens a case; status carries an approval-system status; event carries a shared event. */
+export const ENVELOPE_TYPES = ['application', 'status', 'event'] as const;
 export type EnvelopeType = (typeof ENVELOPE_TYPES)[number];
 
 /** The protobuf `Signed` message, as plain bytes. */

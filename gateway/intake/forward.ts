@@ -7,7 +7,7 @@ import type { GatewayContext } from '../context.js';
 import { shanghaiDate } from '../clock.js';
 import type { Application } from '../domain/application.js';
 import { formatCaseNo, type CaseRecord, type Crossing } from '../domain/case.js';
-import type { Matter } from '../domain/matters.js';
+import type { Matter } from '../catalog/catalog.js';
 import { DISTRICT_CODE } from '../domain/district.js';
 import { canonicalBytes } from '../envelope/canonical.js';
 import type { EnvelopeDraft } from '../envelope/envelope.js';

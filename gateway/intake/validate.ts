@@ -8,7 +8,7 @@ import { z } from 'zod';
 import type { Applicant, Application } from '../domain/application.js';
 import type { District } from '../domain/district.js';
 import type { Matter, MatterCatalog } from '../catalog/catalog.js';
-import { beijingDate } from '../clock.js';
+import { shanghaiDateOf } from '../calendar/dates.js';
 import { AppError, type FieldIssue } from '../errors.js';
 import { formIssues, materialIssues } from './field-rules.js';
 import { isValidCreditCode, isValidMobile, isValidResidentId } from './identifiers.js';
@@ -89,7 +89,7 @@ export function validateIntake(input: unknown, catalog: MatterCatalog, self: Dis
     ]);
   }
   if (matter) {
-    const today = beijingDate(nowMs);
+    const today = shanghaiDateOf(nowMs);
     const availability = catalog.availability(matter, today);
     if (availability !== 'open') {
       throw new AppError('MATTER_NOT_OPEN', `matter ${matter.id} is ${availability.replaceAll('_', ' ')} on ${today}`, [

@@ -11,6 +11,9 @@ import { CASE_STATES, originOfCaseNo, type Crossing } from '../domain/case.js';
 import { canonicalBytes } from '../envelope/canonical.js';
 import { openEnvelope, sealReceipt, sha256Hex, type EnvelopeBody } from '../envelope/envelope.js';
 import { AppError } from '../errors.js';
+import { jobMember } from '../approval/jobs.js';
+import { watchCase } from '../supervision/watch.js';
+import { sharedEventContent, sharedEventProblem, type SharedEventContent, type SharedEventData } from '../domain/shared-events.js';
 
 const applicationContent = z.object({
   matterId: z.string(),
@@ -57,9 +60,26 @@ function effectOf(ctx: GatewayContext, env: EnvelopeBody): Effect {
       createdAtMs: Date.parse(c.data.takenInAt),
     };
   }
+  if (env.type === 'event') {
+    const c = sharedEventContent.safeParse(env.content);
+    if (!c.success) return fail(c.error.issues[0]?.path.join('.') ?? '');
+    const problem = sharedEventProblem(c.data);
+    if (problem) return fail(problem);
+    const { eventId, ...event } = c.data;
+    return { type: 'event', eventId: `${env.from}:${eventId}`, event: JSON.stringify({ ...event, eventId }), job: followUpJobOf(env.caseNo, c.data) };
+  }
   const c = statusContent.safeParse(env.content);
   if (!c.success) return fail(c.error.issues[0]?.path.join('.') ?? '');
   return { type: 'status', state: c.data.state, localNo: c.data.localNo, at: c.data.at, note: c.data.note };
+}
+
+/** Work a received shared event asks of this side ('' for none). */
+function followUpJobOf(caseNo: string, event: SharedEventContent): string {
+  if (event.kind === 'supplement_filed') {
+    const { supplementId } = event.data as SharedEventData<'supplement_filed'>;
+    return jobMember({ kind: 'supplement', caseNo, supplementId });
+  }
+  return '';
 }
 
 /** Same message: same type, case, sequence and content (issued-at differs between send attempts). */
@@ -139,7 +159,9 @@ export async function receiveEnvelope(ctx: GatewayContext, signed: Signed, wire:
       return receipt;
     case 'APPLIED':
       ctx.logger.info({ ...log, applied: result.count }, 'envelope applied');
-      if (env.type === 'application') ctx.wake.submitter();
+      if (env.type === 'application' || env.type === 'event') ctx.wake.submitter();
+      // Deadlines of cases handled here are watched; what the origin sends can move them.
+      if (originOfCaseNo(env.caseNo) !== ctx.district) await watchCase(ctx, env.caseNo);
       return receipt;
   }
 }

@@ -12,7 +12,13 @@ import { CASE_NO_PATTERN } from '../domain/case.js';
 import { AppError, dependencyError, httpStatusOf } from '../errors.js';
 import { forwardApplication } from '../intake/forward.js';
 import { caseView } from '../views/case-view.js';
+import { listMatters, matterView } from '../views/matter-view.js';
+import { shanghaiDateOf } from '../calendar/dates.js';
 import { requireCase } from '../cases/require-case.js';
+import { fileSupplement } from '../cases/supplements.js';
+import { isMappingProblem, listApprovalProblems, recordApprovalProblem } from '../approval/problems.js';
+import { listCards } from '../supervision/cards.js';
+import { pauseClock, resumeClock } from '../cases/clock.js';
 
 export interface RestDeps {
   ctx: GatewayContext;
@@ -37,23 +43,46 @@ export function createRestApp({ ctx, ready }: RestDeps): express.Express {
     res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not_ready', checks });
   });
 
-  app.get('/api/v1/matters', (_req, res) => {
-    const matters = ctx.catalog
-      .list()
-      .filter((m) => m.handlingDistrict !== ctx.district)
-      .map((m) => ({ id: m.id, name: m.name, domain: m.domain, handlingDistrict: m.handlingDistrict, promisedDays: m.promisedDays, statutoryDays: m.statutoryDays, applicantKind: m.applicantKind, formFields: m.formFields, materials: m.materials }));
-    res.json({ matters });
+  // What a window may take in today; ?includeUnavailable=true lists the whole catalog with availability.
+  app.get('/api/v1/matters', (req, res) => {
+    res.json(listMatters(ctx, req.query as Record<string, unknown>));
+  });
+
+  app.get('/api/v1/matters/:matterId', (req, res) => {
+    const matter = ctx.catalog.get(String(req.params.matterId));
+    if (!matter) throw new AppError('MATTER_NOT_FOUND', `matter ${String(req.params.matterId)} is not in the catalog`);
+    res.json(matterView(ctx, matter, shanghaiDateOf(ctx.clock.now())));
   });
 
   app.post('/api/v1/cases', express.json({ limit: '256kb' }), async (req, res) => {
     const idempotencyKey = req.get('Idempotency-Key') ?? undefined;
     const record = await forwardApplication(ctx, { body: req.body, idempotencyKey, caller: 'window' });
-    res.status(201).location(`/api/v1/cases/${record.caseNo}`).json(caseView(record, ctx.catalog, { includeApplication: true }));
+    res.status(201).location(`/api/v1/cases/${record.caseNo}`).json(caseView(record, ctx, { includeApplication: true }));
   });
 
   app.get('/api/v1/cases/:caseNo', async (req, res) => {
     const record = await requireCase(ctx, String(req.params.caseNo));
-    res.json(caseView(record, ctx.catalog, { includeApplication: true }));
+    res.json(caseView(record, ctx, { includeApplication: true }));
+  });
+
+  // 补正: the applicant hands in the supplementary materials at the origin window.
+  app.post('/api/v1/cases/:caseNo/supplements', express.json({ limit: '64kb' }), async (req, res) => {
+    const caseNo = String(req.params.caseNo);
+    const { supplementId } = await fileSupplement(ctx, caseNo, req.body);
+    res.status(202).json({ caseNo, supplementId });
+  });
+
+  // §45 suspensions, recorded by the handling district.
+  app.post('/api/v1/cases/:caseNo/clock/pauses', express.json({ limit: '16kb' }), async (req, res) => {
+    const caseNo = String(req.params.caseNo);
+    res.status(201).json({ caseNo, ...(await pauseClock(ctx, caseNo, req.body)) });
+  });
+
+  app.post('/api/v1/cases/:caseNo/clock/pauses/:pauseId/resume', async (req, res) => {
+    const caseNo = String(req.params.caseNo);
+    const pauseId = String(req.params.pauseId);
+    await resumeClock(ctx, caseNo, pauseId);
+    res.status(200).json({ caseNo, pauseId, resumed: true });
   });
 
   // The exact bytes that crossed, for anyone who wants to check a signature themselves.
@@ -89,16 +118,36 @@ export function createRestApp({ ctx, ready }: RestDeps): express.Express {
     try {
       events = ctx.adapter.parseCallback(raw, req.headers);
     } catch (err) {
-      if (err instanceof AdapterError) {
-        ctx.logger.warn({ code: err.code }, 'approval callback rejected');
-        const code = err.code === 'CALLBACK_UNAUTHENTICATED' ? 'CALLBACK_UNAUTHENTICATED' : 'CALLBACK_MALFORMED';
-        throw new AppError(code, err.message);
+      if (!(err instanceof AdapterError)) throw err;
+      if (isMappingProblem(err)) {
+        // Refused, so the system keeps it and sends it again once the catalog knows it.
+        await recordApprovalProblem(ctx, err, 'callback');
+        throw new AppError('APPROVAL_UNMAPPED', err.message);
       }
-      throw err;
+      ctx.logger.warn({ code: err.code }, 'approval callback rejected');
+      throw new AppError(err.code === 'CALLBACK_UNAUTHENTICATED' ? 'CALLBACK_UNAUTHENTICATED' : 'CALLBACK_MALFORMED', err.message);
     }
     const outcomes = [];
     for (const event of events) outcomes.push((await applyApprovalStatus(ctx, event)).outcome);
     res.status(200).json({ accepted: outcomes.length, outcomes });
+  });
+
+  // 电子监察 cards of the cases this district handles, newest first; page with ?before=<cardId>.
+  app.get('/api/v1/cards', async (req, res) => {
+    const limit = Math.min(Math.max(Number(req.query.limit ?? 50) || 50, 1), 200);
+    const before = typeof req.query.before === 'string' ? req.query.before : undefined;
+    res.json({ cards: await listCards(ctx, { limit, ...(before ? { before } : {}) }) });
+  });
+
+  // What an operator checks first: the approval link, queues, and the data versions in force.
+  app.get('/api/v1/diagnostics', async (_req, res) => {
+    res.json({
+      district: ctx.district,
+      approval: { ...ctx.adapter.health(), unmapped: await listApprovalProblems(ctx) },
+      queues: await ctx.store.outboxDepth(),
+      catalogVersion: ctx.catalog.version,
+      calendar: { version: ctx.calendar.version, years: ctx.calendar.years() },
+    });
   });
 
   app.use((_req, _res, next) => next(new AppError('ROUTE_NOT_FOUND', 'no such route')));

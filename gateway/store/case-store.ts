@@ -70,6 +70,8 @@ export interface CaseStore {
     from: District;
     to: District;
     nowMs: number;
+    /** Approval job to queue if the status applies ('' for none). */
+    followUpJob: string;
   }): Promise<ApprovalApplyResult>;
   claimDue(queueKey: string, nowMs: number, leaseMs: number, limit: number): Promise<string[]>;
   loadOutboxItems(shard: ShardKeys, members: string[]): Promise<OutboxItem[]>;
@@ -86,10 +88,21 @@ export interface CaseStore {
   reserveIdempotency(scope: string, key: string, value: string): Promise<string | null>;
   setIdempotency(scope: string, key: string, value: string): Promise<void>;
   getIdempotency(scope: string, key: string): Promise<string | null>;
-  /** Submit-job bookkeeping for the handling side's approval-system submission. */
-  finishSubmitJob(caseNo: string): Promise<void>;
-  /** Counts one more failed submission and reschedules it; `dueFor(attempts)` says when. */
-  retrySubmitJob(caseNo: string, dueFor: (attempts: number) => number): Promise<number>;
+  /** Approval-job bookkeeping on the handling side (see gateway/approval/jobs.ts for members). */
+  finishApprovalJob(caseNo: string, member: string): Promise<void>;
+  /** Counts one more failed attempt at a job and reschedules it; `dueFor(attempts)` says when. */
+  retryApprovalJob(caseNo: string, member: string, dueFor: (attempts: number) => number): Promise<number>;
+  /** Records a shared event that happened here and queues the envelope that carries it, atomically. */
+  recordSharedEvent(input: {
+    caseNo: string;
+    eventId: string;
+    event: string;
+    messageId: string;
+    draft: string;
+    from: District;
+    to: District;
+    nowMs: number;
+  }): Promise<{ outcome: 'OK'; seq: number } | { outcome: 'DUP' | 'CASE_NOT_FOUND' }>;
   appendEvent(caseNo: string, event: Omit<CaseEvent, 'seq'>): Promise<void>;
   outboxDepth(): Promise<{ outbox: number; dead: number }>;
   /** Where the approval system's change feed was read up to (polling fallback). */
@@ -137,7 +150,7 @@ export function createCaseStore(redis: RedisClient, prefix: string): CaseStore {
       const reply = (await callScript(
         redis,
         'applyEnvelope',
-        [k.record, k.events, k.archive, shard.cases, shard.submitJobs],
+        [k.record, k.events, k.archive, shard.cases, shard.approvalJobs],
         [i.caseNo, i.messageId, i.seq, i.envelope, i.receipt, JSON.stringify(i.effect), JSON.stringify(i.meta), i.nowMs, iso(i.nowMs), channel],
         true,
       )) as [Buffer, Buffer | number, Buffer?];
@@ -164,8 +177,8 @@ export function createCaseStore(redis: RedisClient, prefix: string): CaseStore {
       const reply = (await callScript(
         redis,
         'applyApprovalEvent',
-        [k.record, k.events, shard.outbox],
-        [i.caseNo, i.eventId, i.state, i.localNo, i.at, i.note, i.messageId, i.draft, i.nowMs, iso(i.nowMs), channel, i.from, i.to],
+        [k.record, k.events, shard.outbox, shard.approvalJobs],
+        [i.caseNo, i.eventId, i.state, i.localNo, i.at, i.note, i.messageId, i.draft, i.nowMs, iso(i.nowMs), channel, i.from, i.to, i.followUpJob],
       )) as [string, (string | number)?];
       const [outcome, value] = reply;
       if (outcome === 'OK') return { outcome, seq: Number(value) };
@@ -290,14 +303,27 @@ export function createCaseStore(redis: RedisClient, prefix: string): CaseStore {
       await redis.set(keys.idempotency(scope, key), value, 'EX', 30 * 86400);
     },
 
-    async finishSubmitJob(caseNo) {
-      await redis.zrem(keys.shardFor(caseNo).submitJobs, caseNo);
+    async finishApprovalJob(caseNo, member) {
+      await redis.zrem(keys.shardFor(caseNo).approvalJobs, member);
     },
 
-    async retrySubmitJob(caseNo, dueFor) {
-      const attempts = await redis.hincrby(keys.case(caseNo).record, 'submitAttempts', 1);
-      await redis.zadd(keys.shardFor(caseNo).submitJobs, 'XX', dueFor(attempts), caseNo);
+    async retryApprovalJob(caseNo, member, dueFor) {
+      const attempts = await redis.hincrby(keys.case(caseNo).record, `jobAttempts:${member}`, 1);
+      await redis.zadd(keys.shardFor(caseNo).approvalJobs, 'XX', dueFor(attempts), member);
       return attempts;
+    },
+
+    async recordSharedEvent(i) {
+      const k = keys.case(i.caseNo);
+      const reply = (await callScript(
+        redis,
+        'recordSharedEvent',
+        [k.record, k.events, keys.shardFor(i.caseNo).outbox],
+        [i.caseNo, i.eventId, i.event, i.messageId, i.draft, i.nowMs, iso(i.nowMs), channel, i.from, i.to],
+      )) as [string, number?];
+      if (reply[0] === 'OK') return { outcome: 'OK', seq: Number(reply[1]) };
+      if (reply[0] === 'DUP' || reply[0] === 'CASE_NOT_FOUND') return { outcome: reply[0] };
+      throw new Error(`recordSharedEvent returned ${reply[0]}`);
     },
 
     async appendEvent(caseNo, event) {

@@ -21,8 +21,8 @@ export interface ShardKeys {
   outbox: string;
   /** zset member `caseNo|messageId` → when it was dead-lettered (ms). */
   dead: string;
-  /** zset caseNo → when the approval-system submission is due (ms). */
-  submitJobs: string;
+  /** zset approval job (gateway/approval/jobs.ts) → when it is due (ms). The key keeps its first name, jobs:submit. */
+  approvalJobs: string;
   /** zset caseNo → created at (ms). */
   cases: string;
   /** Lua scripts build a case's record key as casePrefix .. caseNo (see CaseKeys.record). */
@@ -45,7 +45,7 @@ export function createKeys(prefix: string) {
       index,
       outbox: `${base}outbox`,
       dead: `${base}dead`,
-      submitJobs: `${base}jobs:submit`,
+      approvalJobs: `${base}jobs:submit`,
       cases: `${base}cases`,
       casePrefix: `${base}case:`,
     };

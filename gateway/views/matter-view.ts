@@ -8,7 +8,7 @@ import { DISTRICTS } from '../domain/district.js';
 import { MATTER_DOMAIN_ZH, MATTER_DOMAINS, type Matter } from '../catalog/schema.js';
 import type { MatterFilter } from '../catalog/catalog.js';
 import { AppError } from '../errors.js';
-import { beijingDate } from '../clock.js';
+import { shanghaiDateOf } from '../calendar/dates.js';
 
 const emptyAsUndefined = (v: unknown) => (v === '' ? undefined : v);
 
@@ -56,7 +56,7 @@ export function listMatters(ctx: GatewayContext, query: Record<string, unknown>)
     );
   }
   const q = parsed.data;
-  const today = beijingDate(ctx.clock.now());
+  const today = shanghaiDateOf(ctx.clock.now());
   const filter: MatterFilter = {
     ...(q.handlingDistrict ? { handlingDistrict: q.handlingDistrict } : {}),
     ...(q.domain ? { domain: q.domain } : {}),

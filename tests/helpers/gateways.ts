@@ -12,7 +12,7 @@ import type { Clock } from '../../gateway/clock.js';
 import { parseConfig, type Config } from '../../gateway/config.js';
 import { DISTRICTS, otherDistrict, type District } from '../../gateway/domain/district.js';
 import { startGateway, type RunningGateway } from '../../gateway/gateway.js';
-import type { MatterCatalog } from '../../gateway/domain/matters.js';
+import type { MatterCatalog } from '../../gateway/catalog/catalog.js';
 import { createLogger } from '../../gateway/logger.js';
 import { createTestPki, type TestPki } from './pki.js';
 import { freePorts } from '../../scripts/processes.js';
@@ -86,6 +86,7 @@ async function startTwoGatewaysOnce(opts: TwoGatewaysOptions): Promise<TwoGatewa
       KC_TLS_KEY: pki.gateways[d].keyPath,
       KC_TRUST_DIR: join(pki.dir, 'trust'),
       KC_APPROVAL_URL: simulators[d].url,
+      KC_APPROVAL_CALLBACK_URL: `${httpUrl[d]}/api/v1/approval-callbacks`,
       KC_APPROVAL_CALLBACK_SECRET: CALLBACK_SECRET,
       KC_OUTBOX_BASE_DELAY_MS: '50',
       KC_OUTBOX_MAX_DELAY_MS: '500',

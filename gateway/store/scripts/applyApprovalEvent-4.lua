@@ -7,6 +7,7 @@
   KEYS[1] case record (hash)
   KEYS[2] case events (list)
   KEYS[3] shard outbox (zset)
+  KEYS[4] shard approval jobs (zset)
 
   ARGV[1]  caseNo
   ARGV[2]  approval-system event id
@@ -21,6 +22,7 @@
   ARGV[11] case-events channel
   ARGV[12] from district (this gateway)
   ARGV[13] to district (the origin)
+  ARGV[14] approval job to queue when the status applies ('' for none; e.g. fetch the result after a decision)
 
   Returns {'OK', seq} | {'DUP'} | {'SAME'} | {'IGNORED', currentState} | {'CASE_NOT_FOUND'}
 ]]
@@ -56,4 +58,5 @@ local meta = cjson.encode({
 redis.call('HSET', KEYS[1], 'meta:' .. msgId, meta, 'draft:' .. msgId, ARGV[8])
 redis.call('ZADD', KEYS[3], ARGV[9], caseNo .. '|' .. msgId)
 appendEvent(KEYS[2], channel, caseNo, { kind = 'status', state = nextState, at = ARGV[5], note = ARGV[6], messageId = msgId })
+if t == 'apply' and ARGV[14] ~= '' then redis.call('ZADD', KEYS[4], ARGV[9], ARGV[14]) end
 return {'OK', seq}

@@ -13,7 +13,7 @@
   ARGV[3] seq
   ARGV[4] envelope bytes (protobuf Signed, verbatim)
   ARGV[5] receipt bytes (protobuf Signed)
-  ARGV[6] effect (flat JSON: what applying it does)
+  ARGV[6] effect (JSON: what applying it does — application | status | event, see gateway/peer/inbound.ts)
   ARGV[7] crossing metadata (JSON)
   ARGV[8] now (ms)
   ARGV[9] now (ISO 8601)
@@ -68,6 +68,14 @@ local function applyEffect(effectJson, id)
     else
       appendEvent(KEYS[2], channel, caseNo, { kind = 'status_ignored', state = current, at = e.at, note = e.state, messageId = id })
     end
+  elseif e.type == 'event' then
+    local event = cjson.decode(e.event)
+    event.state = redis.call('HGET', KEYS[1], 'state') or ''
+    event.messageId = id
+    redis.call('HSET', KEYS[1], 'seen:' .. e.eventId, 1, 'updatedAt', nowIso)
+    appendEvent(KEYS[2], channel, caseNo, event)
+    -- Work the event asks of this side (filing supplements with the approval system…).
+    if e.job ~= '' then redis.call('ZADD', KEYS[5], nowMs, e.job) end
   end
 end
 

@@ -117,7 +117,7 @@ async function createHandlingCase(store: CaseStore, caseNo = formatCaseNo('liwan
   return { caseNo, app };
 }
 
-function approvalEvent(caseNo: string, eventId: string, state: CaseState, localNo = 'NH-2026-000042', nowMs = T0 + 10_000) {
+function approvalEvent(caseNo: string, eventId: string, state: CaseState, localNo = 'NH-2026-000042', nowMs = T0 + 10_000, followUpJob = '') {
   const messageId = newId();
   const from: District = 'nanhai';
   const to: District = 'liwan';
@@ -133,6 +133,7 @@ function approvalEvent(caseNo: string, eventId: string, state: CaseState, localN
     from,
     to,
     nowMs,
+    followUpJob,
   };
 }
 
@@ -193,7 +194,7 @@ describe('applyIncoming', () => {
     const found = await store.getCase(caseNo);
     expect(found).toMatchObject({ caseNo, state: 'forwarded', origin: 'liwan', handling: 'nanhai', application: app, createdAt: iso(T0) });
     expect(found?.events.map((e) => [e.kind, e.state])).toEqual([['received', 'forwarded']]);
-    expect(await redis.zscore(store.keys.shardFor(caseNo).submitJobs, caseNo)).toBe(String(T0 + 2_000));
+    expect(await redis.zscore(store.keys.shardFor(caseNo).approvalJobs, caseNo)).toBe(String(T0 + 2_000));
   });
 
   it('when seq 1 arrives, then seq 3, then seq 2, then 1 is applied, 3 is held, and 2 is applied followed by the held 3 in order', async () => {

@@ -124,7 +124,7 @@ describe('Redis key layout', () => {
     for (const caseNo of sampleCaseNos()) {
       const k = keys.case(caseNo);
       const shard = keys.shardFor(caseNo);
-      const all = [k.record, k.events, k.archive, shard.outbox, shard.dead, shard.submitJobs, shard.cases, `${shard.casePrefix}${caseNo}`];
+      const all = [k.record, k.events, k.archive, shard.outbox, shard.dead, shard.approvalJobs, shard.cases, `${shard.casePrefix}${caseNo}`];
       const slots = new Set(all.map(slotOf));
       expect(slots.size, `${caseNo}: ${all.join(', ')}`).toBe(1);
       if (reference) expect(new Set(all.map(reference)).size).toBe(1);
@@ -169,7 +169,7 @@ describe('Redis key layout', () => {
       k.archive,
       shard.outbox,
       shard.dead,
-      shard.submitJobs,
+      shard.approvalJobs,
       shard.cases,
       keys.caseNoCounter('LW', '20261121'),
       keys.idempotency('window', 'key-12345678'),

@@ -1,9 +1,10 @@
 -- The case state machine, as far as status changes go. A state may only move forward by rank;
--- supplement_requested and accepted share a rank because a case goes back and forth between them.
+-- accepted, supplement_requested and supplement_received share a rank because a case goes back and
+-- forth between them (补正 may be asked for more than once).
 -- Terminal states never change. Returns 'apply', 'same' or 'ignore'.
 local RANK = {
   submitted = 0, forwarded = 1, registered = 2,
-  accepted = 3, supplement_requested = 3,
+  accepted = 3, supplement_requested = 3, supplement_received = 3,
   approved = 4, rejected = 4,
 }
 local function transitionOf(current, nextState)
