@@ -16,6 +16,7 @@ export const ERROR_CODES = {
   CASE_NOT_FOUND: { http: 404, grpc: GrpcStatus.NOT_FOUND },
   MESSAGE_NOT_FOUND: { http: 404, grpc: GrpcStatus.NOT_FOUND },
   CASE_STATE_CONFLICT: { http: 409, grpc: GrpcStatus.FAILED_PRECONDITION },
+  ALREADY_RATED: { http: 409, grpc: GrpcStatus.ALREADY_EXISTS },
   NOT_DEAD_LETTERED: { http: 409, grpc: GrpcStatus.FAILED_PRECONDITION },
   PAYLOAD_TOO_LARGE: { http: 413, grpc: GrpcStatus.RESOURCE_EXHAUSTED },
   ROUTE_NOT_FOUND: { http: 404, grpc: GrpcStatus.UNIMPLEMENTED },

@@ -36,6 +36,8 @@ export const SHARED_EVENT_DATA = {
     deadline: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
     remainingDays: z.number().int(),
   }),
+  /** Origin → handling: the applicant's rating of the completed case (满意 / 一般 / 不满意). */
+  rated: z.strictObject({ rating: z.enum(['satisfied', 'neutral', 'dissatisfied']), channel: z.enum(['window', 'partner', 'citizen']) }),
 } as const;
 
 export type SharedEventKind = keyof typeof SHARED_EVENT_DATA;
@@ -49,6 +51,7 @@ export const SHARED_EVENT_ZH: Record<SharedEventKind, string> = {
   clock_paused: '办理时限中止计算',
   clock_resumed: '办理时限恢复计算',
   card_issued: '电子监察预警/亮牌',
+  rated: '申请人已评价',
 };
 
 /** The content of an `event` envelope. */

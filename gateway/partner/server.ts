@@ -9,7 +9,11 @@ import {
   type CaseEvent as PbCaseEvent,
   type ForwardApplicationRequest,
   type GetCaseRequest,
+  type GetSupervisionFiguresRequest,
   type ListMattersRequest,
+  type RateCaseRequest,
+  type RateCaseResponse,
+  type SupervisionFigures,
   type ListMattersResponse,
   type Matter as PbMatter,
   type WatchCaseRequest,
@@ -24,6 +28,10 @@ import { forwardApplication } from '../intake/forward.js';
 import type { CaseEventsHub } from '../store/case-events.js';
 import { caseView } from '../views/case-view.js';
 import { listMatters, type MatterView } from '../views/matter-view.js';
+import { rateCase } from '../cases/rating.js';
+import { supervisionFigures } from '../supervision/figures.js';
+import { isDistrict } from '../domain/district.js';
+import { AppError } from '../errors.js';
 
 export { PartnerServiceService };
 
@@ -135,6 +143,44 @@ export function partnerHandlers(ctx: GatewayContext, hub: CaseEventsHub) {
     }),
 
     getCase: unary<GetCaseRequest, Case>(ctx, async (call) => toPbCase(ctx, await requireCase(ctx, call.request.caseNo))),
+
+    rateCase: unary<RateCaseRequest, RateCaseResponse>(ctx, async (call) => {
+      const { rating } = await rateCase(ctx, call.request.caseNo, { rating: call.request.rating }, 'partner');
+      return { caseNo: call.request.caseNo, rating };
+    }),
+
+    getSupervisionFigures: unary<GetSupervisionFiguresRequest, SupervisionFigures>(ctx, async (call) => {
+      const r = call.request;
+      if (r.handlingDistrict && !isDistrict(r.handlingDistrict)) {
+        throw new AppError('VALIDATION_FAILED', 'unknown district', [{ field: 'handling_district', code: 'INVALID', message: '办理地无效' }]);
+      }
+      const figures = await supervisionFigures(ctx, {
+        period: r.period,
+        ...(r.handlingDistrict && isDistrict(r.handlingDistrict) ? { handlingDistrict: r.handlingDistrict } : {}),
+        ...(r.matterId ? { matterId: r.matterId } : {}),
+      });
+      return {
+        period: figures.period,
+        rows: figures.rows.map((row) => ({
+          handlingDistrict: row.handlingDistrict,
+          department: row.department,
+          matterId: row.matterId,
+          matterName: row.matterName,
+          completed: row.completed,
+          completedOnTime: row.completedOnTime,
+          onTimeRate: row.onTimeRate ?? -1,
+          averageDaysUsed: row.averageDaysUsed ?? -1,
+          preWarnings: row.preWarnings,
+          yellowCards: row.yellowCards,
+          redCards: row.redCards,
+          openOverdue: row.openOverdue,
+          ratedSatisfied: row.ratings.satisfied,
+          ratedNeutral: row.ratings.neutral,
+          ratedDissatisfied: row.ratings.dissatisfied,
+          satisfactionRate: row.satisfactionRate ?? -1,
+        })),
+      };
+    }),
 
     listMatters: unary<ListMattersRequest, ListMattersResponse>(ctx, async (call) => {
       const r = call.request;

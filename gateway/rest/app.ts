@@ -18,6 +18,9 @@ import { requireCase } from '../cases/require-case.js';
 import { fileSupplement } from '../cases/supplements.js';
 import { isMappingProblem, listApprovalProblems, recordApprovalProblem } from '../approval/problems.js';
 import { listCards } from '../supervision/cards.js';
+import { supervisionFigures } from '../supervision/figures.js';
+import { rateCase } from '../cases/rating.js';
+import { isDistrict } from '../domain/district.js';
 import { pauseClock, resumeClock } from '../cases/clock.js';
 
 export interface RestDeps {
@@ -130,6 +133,26 @@ export function createRestApp({ ctx, ready }: RestDeps): express.Express {
     const outcomes = [];
     for (const event of events) outcomes.push((await applyApprovalStatus(ctx, event)).outcome);
     res.status(200).json({ accepted: outcomes.length, outcomes });
+  });
+
+  // 满意 / 一般 / 不满意, at the window where the case was taken in.
+  app.post('/api/v1/cases/:caseNo/rating', express.json({ limit: '4kb' }), async (req, res) => {
+    const caseNo = String(req.params.caseNo);
+    res.status(201).json({ caseNo, ...(await rateCase(ctx, caseNo, req.body, 'window')) });
+  });
+
+  app.get('/api/v1/supervision/figures', async (req, res) => {
+    const { period, handlingDistrict, matterId } = req.query;
+    if (handlingDistrict !== undefined && !isDistrict(handlingDistrict)) {
+      throw new AppError('VALIDATION_FAILED', 'unknown district', [{ field: 'handlingDistrict', code: 'INVALID', message: '办理地无效' }]);
+    }
+    res.json(
+      await supervisionFigures(ctx, {
+        period: typeof period === 'string' ? period : shanghaiDateOf(ctx.clock.now()).slice(0, 7),
+        ...(handlingDistrict !== undefined ? { handlingDistrict } : {}),
+        ...(typeof matterId === 'string' && matterId ? { matterId } : {}),
+      }),
+    );
   });
 
   // 电子监察 cards of the cases this district handles, newest first; page with ?before=<cardId>.

@@ -171,6 +171,9 @@ interface RawPartnerClient extends grpc.Client {
   ForwardApplication: Unary<PbForwardApplicationRequest, PbCase>;
   GetCase: Unary<{ case_no: string }, PbCase>;
   WatchCase(req: { case_no: string; after_seq?: number }, options?: grpc.CallOptions): grpc.ClientReadableStream<PbCaseEvent>;
+  ListMatters: Unary<Record<string, unknown>, Record<string, any>>;
+  RateCase: Unary<{ case_no: string; rating: string }, { case_no: string; rating: string }>;
+  GetSupervisionFigures: Unary<Record<string, unknown>, Record<string, any>>;
 }
 
 function serviceCtor(protoFile: string, path: string[], includeDirs: string[] = []): grpc.ServiceClientConstructor {
@@ -199,6 +202,10 @@ export interface PartnerApi {
   getCase(caseNo: string): Promise<PbCase>;
   /** `deadlineMs`: for streams that should end by themselves, so a stream that never ends fails the test. */
   watchCase(caseNo: string, afterSeq?: number, opts?: { deadlineMs?: number }): grpc.ClientReadableStream<PbCaseEvent>;
+  /** Requests and answers in the proto's snake_case field names. */
+  listMatters(req: Record<string, unknown>): Promise<Record<string, any>>;
+  rateCase(caseNo: string, rating: string): Promise<{ case_no: string; rating: string }>;
+  getSupervisionFigures(req: Record<string, unknown>): Promise<Record<string, any>>;
   close(): void;
 }
 
@@ -212,6 +219,9 @@ export function partnerClient(opts: ConnectOptions): PartnerApi {
     getCase: (caseNo) => promisify(client, client.GetCase, { case_no: caseNo }, callOptions()),
     watchCase: (caseNo, afterSeq = 0, o = {}) =>
       client.WatchCase({ case_no: caseNo, after_seq: afterSeq }, o.deadlineMs ? { deadline: Date.now() + o.deadlineMs } : {}),
+    listMatters: (req) => promisify(client, client.ListMatters, req, callOptions()),
+    rateCase: (caseNo, rating) => promisify(client, client.RateCase, { case_no: caseNo, rating }, callOptions()),
+    getSupervisionFigures: (req) => promisify(client, client.GetSupervisionFigures, req, callOptions()),
     close: () => client.close(),
   };
 }

@@ -432,3 +432,58 @@ describe('health and reflection', () => {
     }
   });
 });
+
+describe('catalog, ratings and supervision figures', () => {
+  it('when a kiosk lists matters, then it gets those its district may take in today; with filters and include_unavailable, the rest', async () => {
+    const today = await kiosk.listMatters({});
+    expect(today.matters.length).toBeGreaterThan(5);
+    expect(today.matters.every((m: any) => m.handling_district === 'nanhai' && m.availability === 'open')).toBe(true);
+    expect(today.catalog_version).toMatch(/^[0-9a-f]{12}$/);
+    const food = today.matters.find((m: any) => m.id === 'KC-M-0002');
+    expect(food.fields.find((f: any) => f.key === 'businessCategory').options.map((o: any) => o.value)).toEqual(['prepackaged', 'bulk', 'catering']);
+    expect(food.materials[0]).toMatchObject({ name: '食品经营许可申请书', form: 'original', copies: 1, requirement: 'required' });
+
+    const construction = await kiosk.listMatters({ domain: 'construction' });
+    expect(construction.matters.every((m: any) => m.domain === 'construction')).toBe(true);
+    const all = await kiosk.listMatters({ include_unavailable: true });
+    expect(all.matters.map((m: any) => m.availability)).toEqual(expect.arrayContaining(['withdrawn', 'not_yet_effective']));
+    expect(all.matters.some((m: any) => m.handling_district === 'liwan')).toBe(true);
+
+    const err = await rejectionOf(kiosk.listMatters({ domain: 'fishing' }));
+    expect(err.code).toBe(status.INVALID_ARGUMENT);
+    expect(kcErrorCode(err)).toBe('VALIDATION_FAILED');
+  });
+
+  it('when a completed case is rated through the partner API, then a second rating is ALREADY_RATED and the figures count it', async () => {
+    const created = await kiosk.forwardApplication(toPbRequest(applicationFor('nanhai')));
+    const caseNo = created.case_no;
+    const early = await rejectionOf(kiosk.rateCase(caseNo, 'satisfied'));
+    expect(kcErrorCode(early)).toBe('CASE_STATE_CONFLICT');
+
+    const localNo = await eventually(async () => (await getJson(`${sys.httpUrl.liwan}/api/v1/cases/${caseNo}`)).body.handlingLocalNo as string | null, 'registered');
+    for (const action of ['accept', 'approve']) {
+      expect((await postJson(`${sys.simulators.nanhai.url}/_sim/cases/${localNo}/advance`, { action })).status).toBe(200);
+    }
+    await eventually(async () => (await getJson(`${sys.httpUrl.liwan}/api/v1/cases/${caseNo}`)).body.state === 'approved', 'approved at origin');
+
+    expect(await kiosk.rateCase(caseNo, 'satisfied')).toEqual({ case_no: caseNo, rating: 'satisfied' });
+    expect(kcErrorCode(await rejectionOf(kiosk.rateCase(caseNo, 'dissatisfied')))).toBe('ALREADY_RATED');
+    expect(kcErrorCode(await rejectionOf(atNanhai.rateCase(caseNo, 'neutral')))).toBe('CASE_STATE_CONFLICT');
+    expect(kcErrorCode(await rejectionOf(kiosk.rateCase(caseNo, 'great')))).toBe('VALIDATION_FAILED');
+
+    const period = new Date(Date.now() + 8 * 3_600_000).toISOString().slice(0, 7);
+    // The rating reaches the handling district, whose figures count it too.
+    const row = await eventually(async () => {
+      const f = await atNanhai.getSupervisionFigures({ period, matter_id: 'KC-M-0001' });
+      const r = f.rows.find((x: any) => x.matter_id === 'KC-M-0001');
+      return r && r.rated_satisfied >= 1 ? r : undefined;
+    }, 'rating in the figures at nanhai');
+    expect(row).toMatchObject({ handling_district: 'nanhai', department: '佛山市南海区市场监督管理局' });
+    expect(row.completed).toBeGreaterThanOrEqual(1);
+    expect(row.completed_on_time).toBe(row.completed);
+    expect(row.on_time_rate).toBe(1);
+    const rest = (await getJson(`${sys.httpUrl.liwan}/api/v1/supervision/figures?period=${period}&matterId=KC-M-0001`)).body;
+    expect(rest.rows[0]).toMatchObject({ matterId: 'KC-M-0001', completed: row.completed, onTimeRate: 1, ratings: { satisfied: row.rated_satisfied } });
+    expect(kcErrorCode(await rejectionOf(kiosk.getSupervisionFigures({ period: '2026-13' })))).toBe('VALIDATION_FAILED');
+  });
+});

@@ -25,6 +25,52 @@ export const protobufPackage = "kuacheng.partner.v1";
 
 export const protobufFileName = "kuacheng/partner/v1/partner.proto";
 
+export interface RateCaseRequest {
+  caseNo: string;
+  /** satisfied (满意), neutral (一般) or dissatisfied (不满意) */
+  rating: string;
+}
+
+export interface RateCaseResponse {
+  caseNo: string;
+  rating: string;
+}
+
+export interface GetSupervisionFiguresRequest {
+  /** YYYY-MM, Beijing time */
+  period: string;
+  /** Filters; empty means any. */
+  handlingDistrict: string;
+  matterId: string;
+}
+
+export interface SupervisionFigureRow {
+  handlingDistrict: string;
+  department: string;
+  matterId: string;
+  matterName: string;
+  completed: number;
+  completedOnTime: number;
+  /** -1 when nothing was completed in the period */
+  onTimeRate: number;
+  /** -1 when nothing was completed in the period */
+  averageDaysUsed: number;
+  preWarnings: number;
+  yellowCards: number;
+  redCards: number;
+  openOverdue: number;
+  ratedSatisfied: number;
+  ratedNeutral: number;
+  ratedDissatisfied: number;
+  /** -1 when there are no ratings */
+  satisfactionRate: number;
+}
+
+export interface SupervisionFigures {
+  period: string;
+  rows: SupervisionFigureRow[];
+}
+
 export interface ListMattersRequest {
   /** Filters; empty means any. */
   handlingDistrict: string;
@@ -181,6 +227,760 @@ export interface Case {
   events: CaseEvent[];
   crossings: Crossing[];
 }
+
+function createBaseRateCaseRequest(): RateCaseRequest {
+  return { caseNo: "", rating: "" };
+}
+
+export const RateCaseRequest: MessageFns<RateCaseRequest> = {
+  encode(message: RateCaseRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.caseNo !== "") {
+      writer.uint32(10).string(message.caseNo);
+    }
+    if (message.rating !== "") {
+      writer.uint32(18).string(message.rating);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RateCaseRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRateCaseRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.caseNo = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.rating = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RateCaseRequest {
+    return {
+      caseNo: isSet(object.caseNo)
+        ? globalThis.String(object.caseNo)
+        : isSet(object.case_no)
+        ? globalThis.String(object.case_no)
+        : "",
+      rating: isSet(object.rating) ? globalThis.String(object.rating) : "",
+    };
+  },
+
+  toJSON(message: RateCaseRequest): unknown {
+    const obj: any = {};
+    if (message.caseNo !== "") {
+      obj.caseNo = message.caseNo;
+    }
+    if (message.rating !== "") {
+      obj.rating = message.rating;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RateCaseRequest>): RateCaseRequest {
+    return RateCaseRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RateCaseRequest>): RateCaseRequest {
+    const message = createBaseRateCaseRequest();
+    message.caseNo = object.caseNo ?? "";
+    message.rating = object.rating ?? "";
+    return message;
+  },
+};
+
+function createBaseRateCaseResponse(): RateCaseResponse {
+  return { caseNo: "", rating: "" };
+}
+
+export const RateCaseResponse: MessageFns<RateCaseResponse> = {
+  encode(message: RateCaseResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.caseNo !== "") {
+      writer.uint32(10).string(message.caseNo);
+    }
+    if (message.rating !== "") {
+      writer.uint32(18).string(message.rating);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RateCaseResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRateCaseResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.caseNo = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.rating = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RateCaseResponse {
+    return {
+      caseNo: isSet(object.caseNo)
+        ? globalThis.String(object.caseNo)
+        : isSet(object.case_no)
+        ? globalThis.String(object.case_no)
+        : "",
+      rating: isSet(object.rating) ? globalThis.String(object.rating) : "",
+    };
+  },
+
+  toJSON(message: RateCaseResponse): unknown {
+    const obj: any = {};
+    if (message.caseNo !== "") {
+      obj.caseNo = message.caseNo;
+    }
+    if (message.rating !== "") {
+      obj.rating = message.rating;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RateCaseResponse>): RateCaseResponse {
+    return RateCaseResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RateCaseResponse>): RateCaseResponse {
+    const message = createBaseRateCaseResponse();
+    message.caseNo = object.caseNo ?? "";
+    message.rating = object.rating ?? "";
+    return message;
+  },
+};
+
+function createBaseGetSupervisionFiguresRequest(): GetSupervisionFiguresRequest {
+  return { period: "", handlingDistrict: "", matterId: "" };
+}
+
+export const GetSupervisionFiguresRequest: MessageFns<GetSupervisionFiguresRequest> = {
+  encode(message: GetSupervisionFiguresRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.period !== "") {
+      writer.uint32(10).string(message.period);
+    }
+    if (message.handlingDistrict !== "") {
+      writer.uint32(18).string(message.handlingDistrict);
+    }
+    if (message.matterId !== "") {
+      writer.uint32(26).string(message.matterId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetSupervisionFiguresRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetSupervisionFiguresRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.period = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.handlingDistrict = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.matterId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetSupervisionFiguresRequest {
+    return {
+      period: isSet(object.period) ? globalThis.String(object.period) : "",
+      handlingDistrict: isSet(object.handlingDistrict)
+        ? globalThis.String(object.handlingDistrict)
+        : isSet(object.handling_district)
+        ? globalThis.String(object.handling_district)
+        : "",
+      matterId: isSet(object.matterId)
+        ? globalThis.String(object.matterId)
+        : isSet(object.matter_id)
+        ? globalThis.String(object.matter_id)
+        : "",
+    };
+  },
+
+  toJSON(message: GetSupervisionFiguresRequest): unknown {
+    const obj: any = {};
+    if (message.period !== "") {
+      obj.period = message.period;
+    }
+    if (message.handlingDistrict !== "") {
+      obj.handlingDistrict = message.handlingDistrict;
+    }
+    if (message.matterId !== "") {
+      obj.matterId = message.matterId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetSupervisionFiguresRequest>): GetSupervisionFiguresRequest {
+    return GetSupervisionFiguresRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetSupervisionFiguresRequest>): GetSupervisionFiguresRequest {
+    const message = createBaseGetSupervisionFiguresRequest();
+    message.period = object.period ?? "";
+    message.handlingDistrict = object.handlingDistrict ?? "";
+    message.matterId = object.matterId ?? "";
+    return message;
+  },
+};
+
+function createBaseSupervisionFigureRow(): SupervisionFigureRow {
+  return {
+    handlingDistrict: "",
+    department: "",
+    matterId: "",
+    matterName: "",
+    completed: 0,
+    completedOnTime: 0,
+    onTimeRate: 0,
+    averageDaysUsed: 0,
+    preWarnings: 0,
+    yellowCards: 0,
+    redCards: 0,
+    openOverdue: 0,
+    ratedSatisfied: 0,
+    ratedNeutral: 0,
+    ratedDissatisfied: 0,
+    satisfactionRate: 0,
+  };
+}
+
+export const SupervisionFigureRow: MessageFns<SupervisionFigureRow> = {
+  encode(message: SupervisionFigureRow, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.handlingDistrict !== "") {
+      writer.uint32(10).string(message.handlingDistrict);
+    }
+    if (message.department !== "") {
+      writer.uint32(18).string(message.department);
+    }
+    if (message.matterId !== "") {
+      writer.uint32(26).string(message.matterId);
+    }
+    if (message.matterName !== "") {
+      writer.uint32(34).string(message.matterName);
+    }
+    if (message.completed !== 0) {
+      writer.uint32(40).uint32(message.completed);
+    }
+    if (message.completedOnTime !== 0) {
+      writer.uint32(48).uint32(message.completedOnTime);
+    }
+    if (message.onTimeRate !== 0) {
+      writer.uint32(57).double(message.onTimeRate);
+    }
+    if (message.averageDaysUsed !== 0) {
+      writer.uint32(65).double(message.averageDaysUsed);
+    }
+    if (message.preWarnings !== 0) {
+      writer.uint32(72).uint32(message.preWarnings);
+    }
+    if (message.yellowCards !== 0) {
+      writer.uint32(80).uint32(message.yellowCards);
+    }
+    if (message.redCards !== 0) {
+      writer.uint32(88).uint32(message.redCards);
+    }
+    if (message.openOverdue !== 0) {
+      writer.uint32(96).uint32(message.openOverdue);
+    }
+    if (message.ratedSatisfied !== 0) {
+      writer.uint32(104).uint32(message.ratedSatisfied);
+    }
+    if (message.ratedNeutral !== 0) {
+      writer.uint32(112).uint32(message.ratedNeutral);
+    }
+    if (message.ratedDissatisfied !== 0) {
+      writer.uint32(120).uint32(message.ratedDissatisfied);
+    }
+    if (message.satisfactionRate !== 0) {
+      writer.uint32(129).double(message.satisfactionRate);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SupervisionFigureRow {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSupervisionFigureRow();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.handlingDistrict = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.department = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.matterId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.matterName = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.completed = reader.uint32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.completedOnTime = reader.uint32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 57) {
+              break;
+            }
+
+            message.onTimeRate = reader.double();
+            continue;
+          }
+          case 8: {
+            if (tag !== 65) {
+              break;
+            }
+
+            message.averageDaysUsed = reader.double();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.preWarnings = reader.uint32();
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.yellowCards = reader.uint32();
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.redCards = reader.uint32();
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.openOverdue = reader.uint32();
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.ratedSatisfied = reader.uint32();
+            continue;
+          }
+          case 14: {
+            if (tag !== 112) {
+              break;
+            }
+
+            message.ratedNeutral = reader.uint32();
+            continue;
+          }
+          case 15: {
+            if (tag !== 120) {
+              break;
+            }
+
+            message.ratedDissatisfied = reader.uint32();
+            continue;
+          }
+          case 16: {
+            if (tag !== 129) {
+              break;
+            }
+
+            message.satisfactionRate = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SupervisionFigureRow {
+    return {
+      handlingDistrict: isSet(object.handlingDistrict)
+        ? globalThis.String(object.handlingDistrict)
+        : isSet(object.handling_district)
+        ? globalThis.String(object.handling_district)
+        : "",
+      department: isSet(object.department) ? globalThis.String(object.department) : "",
+      matterId: isSet(object.matterId)
+        ? globalThis.String(object.matterId)
+        : isSet(object.matter_id)
+        ? globalThis.String(object.matter_id)
+        : "",
+      matterName: isSet(object.matterName)
+        ? globalThis.String(object.matterName)
+        : isSet(object.matter_name)
+        ? globalThis.String(object.matter_name)
+        : "",
+      completed: isSet(object.completed) ? globalThis.Number(object.completed) : 0,
+      completedOnTime: isSet(object.completedOnTime)
+        ? globalThis.Number(object.completedOnTime)
+        : isSet(object.completed_on_time)
+        ? globalThis.Number(object.completed_on_time)
+        : 0,
+      onTimeRate: isSet(object.onTimeRate)
+        ? globalThis.Number(object.onTimeRate)
+        : isSet(object.on_time_rate)
+        ? globalThis.Number(object.on_time_rate)
+        : 0,
+      averageDaysUsed: isSet(object.averageDaysUsed)
+        ? globalThis.Number(object.averageDaysUsed)
+        : isSet(object.average_days_used)
+        ? globalThis.Number(object.average_days_used)
+        : 0,
+      preWarnings: isSet(object.preWarnings)
+        ? globalThis.Number(object.preWarnings)
+        : isSet(object.pre_warnings)
+        ? globalThis.Number(object.pre_warnings)
+        : 0,
+      yellowCards: isSet(object.yellowCards)
+        ? globalThis.Number(object.yellowCards)
+        : isSet(object.yellow_cards)
+        ? globalThis.Number(object.yellow_cards)
+        : 0,
+      redCards: isSet(object.redCards)
+        ? globalThis.Number(object.redCards)
+        : isSet(object.red_cards)
+        ? globalThis.Number(object.red_cards)
+        : 0,
+      openOverdue: isSet(object.openOverdue)
+        ? globalThis.Number(object.openOverdue)
+        : isSet(object.open_overdue)
+        ? globalThis.Number(object.open_overdue)
+        : 0,
+      ratedSatisfied: isSet(object.ratedSatisfied)
+        ? globalThis.Number(object.ratedSatisfied)
+        : isSet(object.rated_satisfied)
+        ? globalThis.Number(object.rated_satisfied)
+        : 0,
+      ratedNeutral: isSet(object.ratedNeutral)
+        ? globalThis.Number(object.ratedNeutral)
+        : isSet(object.rated_neutral)
+        ? globalThis.Number(object.rated_neutral)
+        : 0,
+      ratedDissatisfied: isSet(object.ratedDissatisfied)
+        ? globalThis.Number(object.ratedDissatisfied)
+        : isSet(object.rated_dissatisfied)
+        ? globalThis.Number(object.rated_dissatisfied)
+        : 0,
+      satisfactionRate: isSet(object.satisfactionRate)
+        ? globalThis.Number(object.satisfactionRate)
+        : isSet(object.satisfaction_rate)
+        ? globalThis.Number(object.satisfaction_rate)
+        : 0,
+    };
+  },
+
+  toJSON(message: SupervisionFigureRow): unknown {
+    const obj: any = {};
+    if (message.handlingDistrict !== "") {
+      obj.handlingDistrict = message.handlingDistrict;
+    }
+    if (message.department !== "") {
+      obj.department = message.department;
+    }
+    if (message.matterId !== "") {
+      obj.matterId = message.matterId;
+    }
+    if (message.matterName !== "") {
+      obj.matterName = message.matterName;
+    }
+    if (message.completed !== 0) {
+      obj.completed = Math.round(message.completed);
+    }
+    if (message.completedOnTime !== 0) {
+      obj.completedOnTime = Math.round(message.completedOnTime);
+    }
+    if (message.onTimeRate !== 0) {
+      obj.onTimeRate = floatToJson(message.onTimeRate);
+    }
+    if (message.averageDaysUsed !== 0) {
+      obj.averageDaysUsed = floatToJson(message.averageDaysUsed);
+    }
+    if (message.preWarnings !== 0) {
+      obj.preWarnings = Math.round(message.preWarnings);
+    }
+    if (message.yellowCards !== 0) {
+      obj.yellowCards = Math.round(message.yellowCards);
+    }
+    if (message.redCards !== 0) {
+      obj.redCards = Math.round(message.redCards);
+    }
+    if (message.openOverdue !== 0) {
+      obj.openOverdue = Math.round(message.openOverdue);
+    }
+    if (message.ratedSatisfied !== 0) {
+      obj.ratedSatisfied = Math.round(message.ratedSatisfied);
+    }
+    if (message.ratedNeutral !== 0) {
+      obj.ratedNeutral = Math.round(message.ratedNeutral);
+    }
+    if (message.ratedDissatisfied !== 0) {
+      obj.ratedDissatisfied = Math.round(message.ratedDissatisfied);
+    }
+    if (message.satisfactionRate !== 0) {
+      obj.satisfactionRate = floatToJson(message.satisfactionRate);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SupervisionFigureRow>): SupervisionFigureRow {
+    return SupervisionFigureRow.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SupervisionFigureRow>): SupervisionFigureRow {
+    const message = createBaseSupervisionFigureRow();
+    message.handlingDistrict = object.handlingDistrict ?? "";
+    message.department = object.department ?? "";
+    message.matterId = object.matterId ?? "";
+    message.matterName = object.matterName ?? "";
+    message.completed = object.completed ?? 0;
+    message.completedOnTime = object.completedOnTime ?? 0;
+    message.onTimeRate = object.onTimeRate ?? 0;
+    message.averageDaysUsed = object.averageDaysUsed ?? 0;
+    message.preWarnings = object.preWarnings ?? 0;
+    message.yellowCards = object.yellowCards ?? 0;
+    message.redCards = object.redCards ?? 0;
+    message.openOverdue = object.openOverdue ?? 0;
+    message.ratedSatisfied = object.ratedSatisfied ?? 0;
+    message.ratedNeutral = object.ratedNeutral ?? 0;
+    message.ratedDissatisfied = object.ratedDissatisfied ?? 0;
+    message.satisfactionRate = object.satisfactionRate ?? 0;
+    return message;
+  },
+};
+
+function createBaseSupervisionFigures(): SupervisionFigures {
+  return { period: "", rows: [] };
+}
+
+export const SupervisionFigures: MessageFns<SupervisionFigures> = {
+  encode(message: SupervisionFigures, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.period !== "") {
+      writer.uint32(10).string(message.period);
+    }
+    for (const v of message.rows) {
+      SupervisionFigureRow.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SupervisionFigures {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSupervisionFigures();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.period = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.rows.push(SupervisionFigureRow.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SupervisionFigures {
+    return {
+      period: isSet(object.period) ? globalThis.String(object.period) : "",
+      rows: globalThis.Array.isArray(object?.rows) ? object.rows.map((e: any) => SupervisionFigureRow.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: SupervisionFigures): unknown {
+    const obj: any = {};
+    if (message.period !== "") {
+      obj.period = message.period;
+    }
+    if (message.rows?.length) {
+      obj.rows = message.rows.map((e) => SupervisionFigureRow.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SupervisionFigures>): SupervisionFigures {
+    return SupervisionFigures.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SupervisionFigures>): SupervisionFigures {
+    const message = createBaseSupervisionFigures();
+    message.period = object.period ?? "";
+    message.rows = object.rows?.map((e) => SupervisionFigureRow.fromPartial(e)) || [];
+    return message;
+  },
+};
 
 function createBaseListMattersRequest(): ListMattersRequest {
   return { handlingDistrict: "", domain: "", batch: "", includeUnavailable: false };
@@ -2711,6 +3511,27 @@ export const PartnerServiceService = {
     responseSerialize: (value: ListMattersResponse): Buffer => Buffer.from(ListMattersResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListMattersResponse => ListMattersResponse.decode(value),
   },
+  /** The applicant's rating of a completed case, once, at the gateway that took it in. */
+  rateCase: {
+    path: "/kuacheng.partner.v1.PartnerService/RateCase" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RateCaseRequest): Buffer => Buffer.from(RateCaseRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RateCaseRequest => RateCaseRequest.decode(value),
+    responseSerialize: (value: RateCaseResponse): Buffer => Buffer.from(RateCaseResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RateCaseResponse => RateCaseResponse.decode(value),
+  },
+  /** 电子监察 figures for a month: on-time rate, days used, cards and ratings per matter. */
+  getSupervisionFigures: {
+    path: "/kuacheng.partner.v1.PartnerService/GetSupervisionFigures" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetSupervisionFiguresRequest): Buffer =>
+      Buffer.from(GetSupervisionFiguresRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetSupervisionFiguresRequest => GetSupervisionFiguresRequest.decode(value),
+    responseSerialize: (value: SupervisionFigures): Buffer => Buffer.from(SupervisionFigures.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SupervisionFigures => SupervisionFigures.decode(value),
+  },
 } as const;
 
 export interface PartnerServiceServer extends UntypedServiceImplementation {
@@ -2727,6 +3548,10 @@ export interface PartnerServiceServer extends UntypedServiceImplementation {
    * district may take in today (handled by the other district, effective, not withdrawn).
    */
   listMatters: handleUnaryCall<ListMattersRequest, ListMattersResponse>;
+  /** The applicant's rating of a completed case, once, at the gateway that took it in. */
+  rateCase: handleUnaryCall<RateCaseRequest, RateCaseResponse>;
+  /** 电子监察 figures for a month: on-time rate, days used, cards and ratings per matter. */
+  getSupervisionFigures: handleUnaryCall<GetSupervisionFiguresRequest, SupervisionFigures>;
 }
 
 export interface PartnerServiceClient extends Client {
@@ -2787,6 +3612,38 @@ export interface PartnerServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListMattersResponse) => void,
   ): ClientUnaryCall;
+  /** The applicant's rating of a completed case, once, at the gateway that took it in. */
+  rateCase(
+    request: RateCaseRequest,
+    callback: (error: ServiceError | null, response: RateCaseResponse) => void,
+  ): ClientUnaryCall;
+  rateCase(
+    request: RateCaseRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RateCaseResponse) => void,
+  ): ClientUnaryCall;
+  rateCase(
+    request: RateCaseRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RateCaseResponse) => void,
+  ): ClientUnaryCall;
+  /** 电子监察 figures for a month: on-time rate, days used, cards and ratings per matter. */
+  getSupervisionFigures(
+    request: GetSupervisionFiguresRequest,
+    callback: (error: ServiceError | null, response: SupervisionFigures) => void,
+  ): ClientUnaryCall;
+  getSupervisionFigures(
+    request: GetSupervisionFiguresRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SupervisionFigures) => void,
+  ): ClientUnaryCall;
+  getSupervisionFigures(
+    request: GetSupervisionFiguresRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SupervisionFigures) => void,
+  ): ClientUnaryCall;
 }
 
 export const PartnerServiceClient = makeGenericClientConstructor(
@@ -2797,6 +3654,10 @@ export const PartnerServiceClient = makeGenericClientConstructor(
   service: typeof PartnerServiceService;
   serviceName: string;
 };
+
+function floatToJson(value: number | null | undefined): number | string | null | undefined {
+  return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
+}
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 
