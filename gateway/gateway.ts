@@ -16,7 +16,7 @@ import { createStatusPoller } from './approval/status-ingest.js';
 import { createCallbackRegistration } from './approval/callback-registration.js';
 import { createNotifier } from './supervision/notifier.js';
 import { loadRouting } from './supervision/routing.js';
-import { createDeadlineWatcher } from './supervision/watch.js';
+import { createDeadlineWatcher, rewatchIfCalendarChanged } from './supervision/watch.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { idFactory, type GatewayContext } from './context.js';
@@ -146,6 +146,8 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   });
   const httpPort = (http.address() as AddressInfo).port;
 
+  // Deadlines computed on weekends alone become real once a year's calendar arrives.
+  await rewatchIfCalendarChanged(ctx);
   for (const loop of loops) loop.start();
   const ports = { http: httpPort, peer: peerPort, partner: partnerPort };
   logger.info({ ports, peerUrl: config.KC_PEER_URL }, 'gateway started');
