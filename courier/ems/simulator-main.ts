@@ -4,11 +4,8 @@
  *   [SIM_PUSH_ATTEMPTS=5] [SIM_PUSH_BASE_DELAY_MS=500] node --import tsx courier/ems/simulator-main.ts
  * Prints `{"msg":"simulator ready","carrier":"ems","url":…,"port":…}` on stdout once listening;
  * logs go to stderr. Stops cleanly on SIGTERM / SIGINT.
- *
- * (Same shape as adapters/simulator-main-kit.ts, whose runSimulatorProcess is typed for the two
- * approval simulators' options; the lead may generalise it and fold this file into it.)
  */
-import { pino } from 'pino';
+import { runSimulatorMain } from '../../adapters/simulator-main-kit.js';
 import { z } from 'zod';
 import { startEmsSimulator } from './simulator.js';
 
@@ -22,38 +19,18 @@ const envSchema = z.object({
   SIM_PUSH_BASE_DELAY_MS: z.coerce.number().int().min(0).max(600_000).default(500),
 });
 
-const logger = pino({ name: 'ems-simulator', level: process.env['LOG_LEVEL'] ?? 'info' }, pino.destination(2));
-const env = envSchema.safeParse(process.env);
-if (!env.success) {
-  const names = [...new Set(env.error.issues.map((i) => String(i.path[0])))].join(', ');
-  logger.fatal({ variables: names }, 'invalid simulator environment');
-  process.stderr.write(`invalid or missing environment variable(s): ${names}\n`);
-  process.exit(2);
-}
-
-const handle = await startEmsSimulator({
-  port: env.data.SIM_PORT,
-  host: env.data.SIM_HOST,
-  partnerId: env.data.SIM_PARTNER_ID,
-  apiKey: env.data.SIM_API_KEY,
-  pushSecret: env.data.SIM_PUSH_SECRET,
-  pushRetry: { attempts: env.data.SIM_PUSH_ATTEMPTS, baseDelayMs: env.data.SIM_PUSH_BASE_DELAY_MS },
-  logger,
+await runSimulatorMain({
+  name: 'ems-simulator',
+  ready: { carrier: 'ems' },
+  envSchema,
+  start: (env, logger) =>
+    startEmsSimulator({
+      port: env.SIM_PORT,
+      host: env.SIM_HOST,
+      partnerId: env.SIM_PARTNER_ID,
+      apiKey: env.SIM_API_KEY,
+      pushSecret: env.SIM_PUSH_SECRET,
+      pushRetry: { attempts: env.SIM_PUSH_ATTEMPTS, baseDelayMs: env.SIM_PUSH_BASE_DELAY_MS },
+      logger,
+    }),
 });
-process.stdout.write(`${JSON.stringify({ msg: 'simulator ready', carrier: 'ems', url: handle.url, port: handle.port })}\n`);
-
-let stopping = false;
-const shutdown = (signal: NodeJS.Signals): void => {
-  if (stopping) return;
-  stopping = true;
-  logger.info({ signal }, 'stopping');
-  handle.stop().then(
-    () => process.exit(0),
-    (err: unknown) => {
-      logger.error({ err }, 'stop failed');
-      process.exit(1);
-    },
-  );
-};
-process.once('SIGTERM', shutdown);
-process.once('SIGINT', shutdown);
