@@ -52,18 +52,19 @@ export interface DeadlineView {
 
 const dayOf = (iso: string): CalendarDate => shanghaiDateOf(Date.parse(iso));
 
+/** The earliest time among matching events. Times carry different offsets, so instants are compared. */
+function earliestAt(events: readonly CaseEvent[], match: (e: CaseEvent) => boolean): string | undefined {
+  let best: CaseEvent | undefined;
+  for (const e of events) if (match(e) && (best === undefined || Date.parse(e.at) < Date.parse(best.at))) best = e;
+  return best?.at;
+}
+
 function startEventAt(matter: Matter, events: readonly CaseEvent[]): string | undefined {
-  const starts = events.filter((e) =>
-    matter.clock.startsOn === 'accepted' ? e.kind === 'status' && e.state === 'accepted' : e.kind === 'materials_received',
-  );
-  return starts.map((e) => e.at).sort()[0];
+  return earliestAt(events, (e) => (matter.clock.startsOn === 'accepted' ? e.kind === 'status' && e.state === 'accepted' : e.kind === 'materials_received'));
 }
 
 function decisionAt(events: readonly CaseEvent[]): string | undefined {
-  return events
-    .filter((e) => e.kind === 'status' && (e.state === 'approved' || e.state === 'rejected'))
-    .map((e) => e.at)
-    .sort()[0];
+  return earliestAt(events, (e) => e.kind === 'status' && (e.state === 'approved' || e.state === 'rejected'));
 }
 
 export function computeDeadline(matter: Matter, events: readonly CaseEvent[], calendar: Calendar, nowMs: number): DeadlineView {

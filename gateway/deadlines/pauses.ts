@@ -46,7 +46,9 @@ function close(p: Pause, at: string): Pause {
 
 /** The pauses, in time order; events after `completedAt` are not looked at. */
 export function pausesOf(matter: Matter, events: readonly CaseEvent[], completedAt: string | undefined): Pause[] {
-  const ordered = [...events].filter((e) => completedAt === undefined || e.at <= completedAt).sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+  // Times come with different offsets (Z from gateways, +08:00 from approval systems): compare instants.
+  const until = completedAt === undefined ? Infinity : Date.parse(completedAt);
+  const ordered = [...events].filter((e) => Date.parse(e.at) <= until).sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
   const pauses: Pause[] = [];
   let supplement: Pause | undefined;
   const suspensions = new Map<string, Pause>();
@@ -77,5 +79,5 @@ export function pausesOf(matter: Matter, events: readonly CaseEvent[], completed
     }
   }
   for (const p of [supplement, ...suspensions.values(), courier]) if (p) pauses.push(p);
-  return pauses.sort((a, b) => (a.fromAt < b.fromAt ? -1 : a.fromAt > b.fromAt ? 1 : 0));
+  return pauses.sort((a, b) => Date.parse(a.fromAt) - Date.parse(b.fromAt));
 }

@@ -133,4 +133,18 @@ describe('computeDeadline', () => {
     // National Day 2024: 1–7 October off, so (30 Sep, 9 Oct] holds two working days: 8 and 9 October.
     expect(here.pauses[0]?.excludedDays).toBe(2);
   });
+
+  it('when event times carry different offsets (Z from a gateway, +08:00 from an approval system), then they are ordered as instants', () => {
+    // 14:03Z is 22:03 in Beijing: the suspension came after the supplement, not before it.
+    const events = [
+      status('accepted', '2024-03-04T10:00:00'),
+      status('supplement_requested', '2024-03-05T21:00:00'),
+      { seq: 90, kind: 'supplement_filed', state: 'supplement_requested' as const, at: '2024-03-06T14:00:00Z' },
+      { seq: 91, kind: 'clock_paused', state: 'accepted' as const, at: '2024-03-06T14:03:00Z', data: { pauseId: 'P1', reason: 'testing' } },
+    ];
+    const d = computeDeadline(matter(5), events, calendar, at('2024-03-07T10:00:00'));
+    expect(d.pauses.map((p) => p.reason)).toEqual(['supplement', 'testing']);
+    expect(d.pauses[0]).toMatchObject({ to: '2024-03-06T14:00:00Z', excludedDays: 1 });
+    expect(d.state).toBe('paused');
+  });
 });
