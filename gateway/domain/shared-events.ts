@@ -36,6 +36,8 @@ export const SHARED_EVENT_DATA = {
     deadline: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
     remainingDays: z.number().int(),
   }),
+  /** Handling → origin: the paper materials reached the handling district (starts the clock where the matter says so). */
+  materials_received: z.strictObject({ receivedBy: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/) }),
   /** Origin → handling: the applicant's rating of the completed case (满意 / 一般 / 不满意). */
   rated: z.strictObject({ rating: z.enum(['satisfied', 'neutral', 'dissatisfied']), channel: z.enum(['window', 'partner', 'citizen']) }),
 } as const;
@@ -52,6 +54,7 @@ export const SHARED_EVENT_ZH: Record<SharedEventKind, string> = {
   clock_resumed: '办理时限恢复计算',
   card_issued: '电子监察预警/亮牌',
   rated: '申请人已评价',
+  materials_received: '办理地已收到纸质材料',
 };
 
 /** The content of an `event` envelope. */

@@ -22,6 +22,7 @@ import { supervisionFigures } from '../supervision/figures.js';
 import { rateCase } from '../cases/rating.js';
 import { isDistrict } from '../domain/district.js';
 import { pauseClock, resumeClock } from '../cases/clock.js';
+import { recordMaterialsReceived } from '../cases/materials.js';
 
 export interface RestDeps {
   ctx: GatewayContext;
@@ -73,6 +74,13 @@ export function createRestApp({ ctx, ready }: RestDeps): express.Express {
     const caseNo = String(req.params.caseNo);
     const { supplementId } = await fileSupplement(ctx, caseNo, req.body);
     res.status(202).json({ caseNo, supplementId });
+  });
+
+  // The paper arrived at the handling district (the clock's start for some matters).
+  app.post('/api/v1/cases/:caseNo/materials-received', express.json({ limit: '4kb' }), async (req, res) => {
+    const caseNo = String(req.params.caseNo);
+    const outcome = await recordMaterialsReceived(ctx, caseNo, req.body);
+    res.status(outcome === 'recorded' ? 201 : 200).json({ caseNo, outcome });
   });
 
   // §45 suspensions, recorded by the handling district.

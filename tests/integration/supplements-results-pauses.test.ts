@@ -120,4 +120,47 @@ describe.each(DISTRICTS)('taken in at %s', (origin) => {
     expect(empty.status).toBe(422);
     expect(empty.body.error.code).toBe('VALIDATION_FAILED');
   });
+
+  it('when the handling staff record the paper as received, then a matter whose clock starts on receipt starts it on both sides, once', async () => {
+    const handling = otherDistrict(origin);
+    // KC-M-0002 (Nanhai) and KC-M-0004 (Liwan) start their clocks on receipt of the paper.
+    const app =
+      handling === 'nanhai'
+        ? applicationFor('nanhai', {
+            matterId: 'KC-M-0002',
+            form: { premisesAddress: '佛山市南海区桂城街道3号', businessCategory: 'prepackaged' },
+            materials: [
+              { name: '食品经营许可申请书', form: 'original', copies: 1 },
+              { name: '营业执照', form: 'copy', copies: 1 },
+              { name: '经营场所平面图', form: 'original', copies: 1 },
+            ],
+          })
+        : applicationFor('liwan', {
+            matterId: 'KC-M-0004',
+            form: { projectName: '荔湾示例工程', projectAddress: '广州市荔湾区芳村大道1号', contractPrice: '1200', plannedStart: '2027-01-10' },
+            materials: [
+              { name: '建筑工程施工许可申请表', form: 'original', copies: 1 },
+              { name: '建设工程规划许可证', form: 'copy', copies: 1 },
+              { name: '施工合同', form: 'copy', copies: 1 },
+            ],
+          });
+    const created = await postJson(`${sys.httpUrl[origin]}/api/v1/cases`, app);
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const caseNo = created.body.caseNo as string;
+    const registered = await waitFor(origin, caseNo, 'registered', (c) => c.state === 'registered');
+    await advance(handling, registered.handlingLocalNo, 'accept');
+    const accepted = await waitFor(origin, caseNo, 'accepted', (c) => c.state === 'accepted');
+    expect(accepted.deadline.state).toBe('not_started');
+
+    const wrongSide = await postJson(`${sys.httpUrl[origin]}/api/v1/cases/${caseNo}/materials-received`, { receivedBy: 'W-0001' });
+    expect(wrongSide.body.error.code).toBe('CASE_STATE_CONFLICT');
+    const first = await postJson(`${sys.httpUrl[handling]}/api/v1/cases/${caseNo}/materials-received`, { receivedBy: 'H-0042' });
+    expect(first.status).toBe(201);
+    const again = await postJson(`${sys.httpUrl[handling]}/api/v1/cases/${caseNo}/materials-received`, { receivedBy: 'H-0042' });
+    expect(again.body.outcome).toBe('already_recorded');
+
+    const atOrigin = await waitFor(origin, caseNo, 'clock running', (c) => c.deadline?.state === 'running');
+    expect(atOrigin.deadline.deadline).toEqual(expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/));
+    expect((await getCase(handling, caseNo)).deadline).toEqual(atOrigin.deadline);
+  });
 });
