@@ -19,6 +19,7 @@ COPY tsconfig.json ./
 COPY protos ./protos
 COPY gateway ./gateway
 COPY adapters ./adapters
+COPY courier ./courier
 COPY certs ./certs
 
 # Mount points for named volumes: a fresh volume takes its owner from here, so `node` can write.

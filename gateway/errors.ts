@@ -14,6 +14,7 @@ export const ERROR_CODES = {
   IDEMPOTENCY_CONFLICT: { http: 409, grpc: GrpcStatus.ALREADY_EXISTS },
   MATTER_NOT_FOUND: { http: 404, grpc: GrpcStatus.NOT_FOUND },
   CASE_NOT_FOUND: { http: 404, grpc: GrpcStatus.NOT_FOUND },
+  HANDOFF_NOT_FOUND: { http: 404, grpc: GrpcStatus.NOT_FOUND },
   MESSAGE_NOT_FOUND: { http: 404, grpc: GrpcStatus.NOT_FOUND },
   CASE_STATE_CONFLICT: { http: 409, grpc: GrpcStatus.FAILED_PRECONDITION },
   ALREADY_RATED: { http: 409, grpc: GrpcStatus.ALREADY_EXISTS },

@@ -5,6 +5,7 @@
  * its own data shape, checked when sent and when received. No personal data goes into them.
  */
 import { z } from 'zod';
+import { handoffStep } from '../../courier/handoff.js';
 
 const instant = z.string().datetime({ offset: true });
 
@@ -38,6 +39,8 @@ export const SHARED_EVENT_DATA = {
   }),
   /** Handling → origin: the paper materials reached the handling district (starts the clock where the matter says so). */
   materials_received: z.strictObject({ receivedBy: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/) }),
+  /** Either way: a step in the chain of custody of the case's paper (courier/handoff.ts). */
+  handoff: handoffStep,
   /** Origin → handling: the applicant's rating of the completed case (满意 / 一般 / 不满意). */
   rated: z.strictObject({ rating: z.enum(['satisfied', 'neutral', 'dissatisfied']), channel: z.enum(['window', 'partner', 'citizen']) }),
 } as const;
@@ -55,6 +58,7 @@ export const SHARED_EVENT_ZH: Record<SharedEventKind, string> = {
   card_issued: '电子监察预警/亮牌',
   rated: '申请人已评价',
   materials_received: '办理地已收到纸质材料',
+  handoff: '材料交接',
 };
 
 /** The content of an `event` envelope. */

@@ -23,6 +23,7 @@ import { rateCase } from '../cases/rating.js';
 import { isDistrict } from '../domain/district.js';
 import { pauseClock, resumeClock } from '../cases/clock.js';
 import { recordMaterialsReceived } from '../cases/materials.js';
+import { dispatchHandoff, receiveHandoff } from '../cases/handoffs.js';
 
 export interface RestDeps {
   ctx: GatewayContext;
@@ -74,6 +75,15 @@ export function createRestApp({ ctx, ready }: RestDeps): express.Express {
     const caseNo = String(req.params.caseNo);
     const { supplementId } = await fileSupplement(ctx, caseNo, req.body);
     res.status(202).json({ caseNo, supplementId });
+  });
+
+  // Chain of custody: the paper leaves (manifest, seal, waybill) and arrives (seal, manifest check).
+  app.post('/api/v1/cases/:caseNo/handoffs', express.json({ limit: '64kb' }), async (req, res) => {
+    res.status(201).json(await dispatchHandoff(ctx, String(req.params.caseNo), req.body));
+  });
+
+  app.post('/api/v1/cases/:caseNo/handoffs/:handoffId/receipt', express.json({ limit: '64kb' }), async (req, res) => {
+    res.status(201).json(await receiveHandoff(ctx, String(req.params.caseNo), String(req.params.handoffId), req.body));
   });
 
   // The paper arrived at the handling district (the clock's start for some matters).

@@ -3,6 +3,7 @@ import type { CaseRecord } from '../domain/case.js';
 import { CASE_STATE_ZH } from '../domain/case.js';
 import type { GatewayContext } from '../context.js';
 import { computeDeadline } from '../deadlines/deadline.js';
+import { handoffsOf } from '../cases/handoffs.js';
 
 type ViewContext = Pick<GatewayContext, 'catalog' | 'calendar' | 'clock'>;
 
@@ -23,6 +24,8 @@ export function caseView(record: CaseRecord, ctx: ViewContext, opts: { includeAp
     ...(opts.includeApplication ? { application: record.application } : {}),
     // Worked out from the events each time: both gateways hold the same events, so they agree.
     deadline: matter ? computeDeadline(matter, record.events, ctx.calendar, ctx.clock.now()) : null,
+    // Where the paper is and who last held it.
+    handoffs: handoffsOf(record),
     events: record.events,
     crossings: record.crossings,
   };

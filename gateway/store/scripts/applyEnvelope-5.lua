@@ -69,11 +69,8 @@ local function applyEffect(effectJson, id)
       appendEvent(KEYS[2], channel, caseNo, { kind = 'status_ignored', state = current, at = e.at, note = e.state, messageId = id })
     end
   elseif e.type == 'event' then
-    local event = cjson.decode(e.event)
-    event.state = redis.call('HGET', KEYS[1], 'state') or ''
-    event.messageId = id
     redis.call('HSET', KEYS[1], 'seen:' .. e.eventId, 1, 'updatedAt', nowIso)
-    appendEvent(KEYS[2], channel, caseNo, event)
+    appendEventJson(KEYS[2], channel, caseNo, e.event, redis.call('HGET', KEYS[1], 'state') or '', id)
     -- Work the event asks of this side (filing supplements with the approval system…).
     if e.job ~= '' then redis.call('ZADD', KEYS[5], nowMs, e.job) end
   end

@@ -11,9 +11,6 @@ local function queueSharedEvent(recordKey, eventsKey, outboxKey, channel, caseNo
   })
   redis.call('HSET', recordKey, 'meta:' .. msgId, meta, 'draft:' .. msgId, draftJson, 'updatedAt', nowIso)
   redis.call('ZADD', outboxKey, nowMs, caseNo .. '|' .. msgId)
-  local event = cjson.decode(eventJson)
-  event.state = redis.call('HGET', recordKey, 'state')
-  event.messageId = msgId
-  appendEvent(eventsKey, channel, caseNo, event)
+  appendEventJson(eventsKey, channel, caseNo, eventJson, redis.call('HGET', recordKey, 'state'), msgId)
   return seq
 end
