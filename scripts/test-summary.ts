@@ -3,7 +3,11 @@ import { readFileSync } from 'node:fs';
 
 const file = process.argv[2];
 if (!file) throw new Error('usage: test-summary <vitest-json-results>');
-let results: { numPassedTests: number; numFailedTests: number; numPendingTests: number; numTodoTests: number; numFailedTestSuites: number };
+interface FileResult {
+  status: string;
+  assertionResults: { status: string }[];
+}
+let results: { numPassedTests: number; numFailedTests: number; numPendingTests: number; numTodoTests: number; testResults: FileResult[] };
 try {
   results = JSON.parse(readFileSync(file, 'utf8'));
 } catch {
@@ -12,7 +16,9 @@ try {
   process.exit(1);
 }
 const skipped = results.numPendingTests + results.numTodoTests;
-// A suite whose set-up failed runs none of its tests: count it as a failure, not as skips.
-const failed = results.numFailedTests + results.numFailedTestSuites;
+// A file whose set-up failed runs none of its tests: count it as one failure, not as skips. (vitest's
+// numFailedTestSuites also counts every describe block around a failed test, so it over-counts.)
+const brokenFiles = results.testResults.filter((r) => r.status === 'failed' && !r.assertionResults.some((a) => a.status === 'failed')).length;
+const failed = results.numFailedTests + brokenFiles;
 console.log(`tests: ${results.numPassedTests} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 if (results.numPassedTests === 0) process.exit(1);

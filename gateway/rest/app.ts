@@ -15,15 +15,9 @@ import { caseView } from '../views/case-view.js';
 import { listMatters, matterView } from '../views/matter-view.js';
 import { shanghaiDateOf } from '../calendar/dates.js';
 import { requireCase } from '../cases/require-case.js';
-import { fileSupplement } from '../cases/supplements.js';
-import { isMappingProblem, listApprovalProblems, recordApprovalProblem } from '../approval/problems.js';
-import { listCards } from '../supervision/cards.js';
-import { supervisionFigures } from '../supervision/figures.js';
-import { rateCase } from '../cases/rating.js';
-import { isDistrict } from '../domain/district.js';
-import { pauseClock, resumeClock } from '../cases/clock.js';
-import { recordMaterialsReceived } from '../cases/materials.js';
-import { dispatchHandoff, receiveHandoff } from '../cases/handoffs.js';
+import { isMappingProblem, recordApprovalProblem } from '../approval/problems.js';
+import { caseActionRoutes } from './case-actions.js';
+import { supervisionRoutes } from './supervision-routes.js';
 
 export interface RestDeps {
   ctx: GatewayContext;
@@ -68,42 +62,6 @@ export function createRestApp({ ctx, ready }: RestDeps): express.Express {
   app.get('/api/v1/cases/:caseNo', async (req, res) => {
     const record = await requireCase(ctx, String(req.params.caseNo));
     res.json(caseView(record, ctx, { includeApplication: true }));
-  });
-
-  // 补正: the applicant hands in the supplementary materials at the origin window.
-  app.post('/api/v1/cases/:caseNo/supplements', express.json({ limit: '64kb' }), async (req, res) => {
-    const caseNo = String(req.params.caseNo);
-    const { supplementId } = await fileSupplement(ctx, caseNo, req.body);
-    res.status(202).json({ caseNo, supplementId });
-  });
-
-  // Chain of custody: the paper leaves (manifest, seal, waybill) and arrives (seal, manifest check).
-  app.post('/api/v1/cases/:caseNo/handoffs', express.json({ limit: '64kb' }), async (req, res) => {
-    res.status(201).json(await dispatchHandoff(ctx, String(req.params.caseNo), req.body));
-  });
-
-  app.post('/api/v1/cases/:caseNo/handoffs/:handoffId/receipt', express.json({ limit: '64kb' }), async (req, res) => {
-    res.status(201).json(await receiveHandoff(ctx, String(req.params.caseNo), String(req.params.handoffId), req.body));
-  });
-
-  // The paper arrived at the handling district (the clock's start for some matters).
-  app.post('/api/v1/cases/:caseNo/materials-received', express.json({ limit: '4kb' }), async (req, res) => {
-    const caseNo = String(req.params.caseNo);
-    const outcome = await recordMaterialsReceived(ctx, caseNo, req.body);
-    res.status(outcome === 'recorded' ? 201 : 200).json({ caseNo, outcome });
-  });
-
-  // §45 suspensions, recorded by the handling district.
-  app.post('/api/v1/cases/:caseNo/clock/pauses', express.json({ limit: '16kb' }), async (req, res) => {
-    const caseNo = String(req.params.caseNo);
-    res.status(201).json({ caseNo, ...(await pauseClock(ctx, caseNo, req.body)) });
-  });
-
-  app.post('/api/v1/cases/:caseNo/clock/pauses/:pauseId/resume', async (req, res) => {
-    const caseNo = String(req.params.caseNo);
-    const pauseId = String(req.params.pauseId);
-    await resumeClock(ctx, caseNo, pauseId);
-    res.status(200).json({ caseNo, pauseId, resumed: true });
   });
 
   // The exact bytes that crossed, for anyone who wants to check a signature themselves.
@@ -153,43 +111,8 @@ export function createRestApp({ ctx, ready }: RestDeps): express.Express {
     res.status(200).json({ accepted: outcomes.length, outcomes });
   });
 
-  // 满意 / 一般 / 不满意, at the window where the case was taken in.
-  app.post('/api/v1/cases/:caseNo/rating', express.json({ limit: '4kb' }), async (req, res) => {
-    const caseNo = String(req.params.caseNo);
-    res.status(201).json({ caseNo, ...(await rateCase(ctx, caseNo, req.body, 'window')) });
-  });
-
-  app.get('/api/v1/supervision/figures', async (req, res) => {
-    const { period, handlingDistrict, matterId } = req.query;
-    if (handlingDistrict !== undefined && !isDistrict(handlingDistrict)) {
-      throw new AppError('VALIDATION_FAILED', 'unknown district', [{ field: 'handlingDistrict', code: 'INVALID', message: '办理地无效' }]);
-    }
-    res.json(
-      await supervisionFigures(ctx, {
-        period: typeof period === 'string' ? period : shanghaiDateOf(ctx.clock.now()).slice(0, 7),
-        ...(handlingDistrict !== undefined ? { handlingDistrict } : {}),
-        ...(typeof matterId === 'string' && matterId ? { matterId } : {}),
-      }),
-    );
-  });
-
-  // 电子监察 cards of the cases this district handles, newest first; page with ?before=<cardId>.
-  app.get('/api/v1/cards', async (req, res) => {
-    const limit = Math.min(Math.max(Number(req.query.limit ?? 50) || 50, 1), 200);
-    const before = typeof req.query.before === 'string' ? req.query.before : undefined;
-    res.json({ cards: await listCards(ctx, { limit, ...(before ? { before } : {}) }) });
-  });
-
-  // What an operator checks first: the approval link, queues, and the data versions in force.
-  app.get('/api/v1/diagnostics', async (_req, res) => {
-    res.json({
-      district: ctx.district,
-      approval: { ...ctx.adapter.health(), unmapped: await listApprovalProblems(ctx) },
-      queues: await ctx.store.outboxDepth(),
-      catalogVersion: ctx.catalog.version,
-      calendar: { version: ctx.calendar.version, years: ctx.calendar.years() },
-    });
-  });
+  app.use(caseActionRoutes(ctx));
+  app.use(supervisionRoutes(ctx));
 
   app.use((_req, _res, next) => next(new AppError('ROUTE_NOT_FOUND', 'no such route')));
 

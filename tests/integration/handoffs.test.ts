@@ -65,7 +65,11 @@ describe('materials to the handling district', () => {
 
     const atOrigin = await eventually(async () => (await handoffsAt('liwan', caseNo)).find((h) => h.status === 'received'), 'received at liwan');
     expect(atOrigin).toEqual(received.body);
-    const origin = (await getJson(`${sys.httpUrl.liwan}/api/v1/cases/${caseNo}`)).body;
+    // The materials' receipt follows in its own envelope: the clock's start, once.
+    const origin = await eventually(async () => {
+      const c = (await getJson(`${sys.httpUrl.liwan}/api/v1/cases/${caseNo}`)).body;
+      return c.events.some((e: any) => e.kind === 'materials_received') ? c : undefined;
+    }, 'materials_received at liwan');
     expect(origin.events.filter((e: any) => e.kind === 'materials_received')).toHaveLength(1);
 
     const twice = await postJson(`${sys.httpUrl.nanhai}/api/v1/cases/${caseNo}/handoffs/${sent.body.handoffId}/receipt`, { receivedBy: 'NH-R-0003', sealIntact: true, received: [] });
