@@ -165,13 +165,14 @@ export function createDeadlineWatcher(ctx: GatewayContext, opts: DeadlineWatcher
 /**
  * When the calendar in force differs from the one the watch was planned with (a new year's notice
  * arrived in the operator file, so provisional deadlines change), every case is looked at again.
- * The version is kept in Redis, so this runs once per change, not on every start. Returns how
- * many cases were put back on the watch (0 when nothing changed).
+ * The first start with a store that has no version yet does the same, so cases taken in before
+ * the watch existed are watched too. The version is kept in Redis, so this runs once per change,
+ * not on every start. Returns how many cases were put back on the watch (0 when nothing changed).
  */
 export async function rewatchIfCalendarChanged(ctx: GatewayContext): Promise<number> {
   const key = `${ctx.store.keys.prefix}:calendar:version`;
   const previous = (await ctx.store.redis.set(key, ctx.calendar.version, 'GET')) as string | null;
-  if (previous === null || previous === ctx.calendar.version) return 0;
+  if (previous === ctx.calendar.version) return 0;
   const count = await watchAllCases(ctx);
   ctx.logger.info({ previous, current: ctx.calendar.version, years: ctx.calendar.years(), cases: count }, 'calendar changed; every deadline is looked at again');
   return count;

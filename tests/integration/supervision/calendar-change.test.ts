@@ -36,13 +36,17 @@ const watched = async () => {
 };
 
 describe('calendar changes', () => {
-  it('when the calendar version changes, then every case is watched again once; the same version again changes nothing', async () => {
+  it('when the calendar version is new or changes, then every case is watched again once; the same version again changes nothing', async () => {
     const caseNo = await receiveCase(t.ctx, { atMs: at('2026-12-20T09:00') });
     await reportStatus(t.ctx, caseNo, 'accepted', at('2026-12-21T10:00'));
     for (const s of supervisionKeys(t.ctx.store.keys).shards) await t.redis.del(s.watch);
 
-    expect(await rewatchIfCalendarChanged(t.ctx)).toBe(0); // first start: nothing to compare with
+    // First start on a store without a version: cases from before the watch are watched too.
+    expect(await rewatchIfCalendarChanged(t.ctx)).toBe(1);
+    expect(await watched()).toBe(1);
+    for (const s of supervisionKeys(t.ctx.store.keys).shards) await t.redis.del(s.watch);
     expect(await rewatchIfCalendarChanged(t.ctx)).toBe(0);
+    expect(await watched()).toBe(0);
     const ctx2027 = { ...t.ctx, calendar: withOperator2027 };
     expect(await rewatchIfCalendarChanged(ctx2027)).toBe(1);
     expect(await watched()).toBe(1);
