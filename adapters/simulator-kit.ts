@@ -17,7 +17,7 @@
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { appendFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import { listenHttp } from './http-listener.js';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
@@ -683,18 +683,7 @@ export async function startSimulator(district: DistrictSimulator, opts: Simulato
   app.use(district.basePath, api);
   app.use((_req, res) => simError(res, 404, 'not_found', 'no such endpoint'));
 
-  const server: Server = createServer(app);
-  const host = opts.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : (opts.port ?? 0);
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const { port, url, close } = await listenHttp(app, opts.port ?? 0, opts.host ?? '127.0.0.1');
   logger.info({ port, records: state.records.length, matters: matters.size, catalog: catalog.version }, 'simulator listening');
 
   let stopped: Promise<void> | undefined;
@@ -704,9 +693,7 @@ export async function startSimulator(district: DistrictSimulator, opts: Simulato
     stop() {
       stopped ??= (async () => {
         stopping.abort();
-        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-        server.closeAllConnections();
-        await closed;
+        await close();
         await draining;
         await file?.flushed();
         logger.info({ records: state.records.length }, 'simulator stopped');

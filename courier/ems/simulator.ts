@@ -10,9 +10,9 @@
  * a parcel that goes silent, refused / returned / lost / held parcels, codes outside the table,
  * malformed times, and an outage (the API answers 503 E0503 and pushes wait until it ends).
  */
-import { createServer, type Server } from 'node:http';
 import express from 'express';
 import { pino, type Logger } from 'pino';
+import { listenHttp } from '../../adapters/http-listener.js';
 import { loadSpecSchemas } from '../../adapters/spec-schemas.js';
 import { emsApiRouter, emsError } from './sim-api.js';
 import { controlRouter } from './sim-control.js';
@@ -70,18 +70,7 @@ export async function startEmsSimulator(opts: EmsSimulatorOptions): Promise<EmsS
   app.use('/api/track/v1', emsApiRouter(state, { partnerId: opts.partnerId, apiKey: opts.apiKey, spec, logger, stopping: stopping.signal }));
   app.use((_req, res) => emsError(res, 404, 'E0404', '接口不存在'));
 
-  const server: Server = createServer(app);
-  const host = opts.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : (opts.port ?? 0);
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const { port, url, close } = await listenHttp(app, opts.port ?? 0, opts.host ?? '127.0.0.1');
   logger.info({ port }, 'simulator listening');
 
   let stopped: Promise<void> | undefined;
@@ -91,9 +80,7 @@ export async function startEmsSimulator(opts: EmsSimulatorOptions): Promise<EmsS
     stop() {
       stopped ??= (async () => {
         stopping.abort();
-        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-        server.closeAllConnections();
-        await closed;
+        await close();
         await pushes.stop();
         logger.info({ parcels: state.parcels.size }, 'simulator stopped');
       })();
