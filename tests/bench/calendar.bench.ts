@@ -16,6 +16,7 @@ import { mergeCalendarYears, OFFICIAL_CALENDAR_FILE, readCalendarFile } from '..
 import { Calendar } from '../../gateway/calendar/calendar.js';
 import type { CalendarDate } from '../../gateway/calendar/dates.js';
 import { NaiveCalendar } from '../unit/calendar/naive-calendar.js';
+import { prng } from '../helpers/prng.js';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BUDGET_MS = Number(process.env.BENCH_BUDGET_MS ?? 1000);
@@ -26,17 +27,6 @@ const MAX_SPAN_DAYS = 60;
 const FIRST_DAY = Date.UTC(2016, 0, 1);
 const DAYS = (Date.UTC(2030, 11, 31) - FIRST_DAY) / 86_400_000 + 1;
 
-/** mulberry32, seeded, so that every run measures the same inputs. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 const random = prng(42);
 const below = (limit: number) => Math.floor(random() * limit);

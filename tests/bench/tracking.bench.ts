@@ -27,6 +27,7 @@ import type { TrackingEvent } from '../../courier/tracking-status.js';
 import { emptyTimeline, ingestEvent, mergeEvents, type ParcelTimeline } from '../../courier/tracking-timeline.js';
 import { s10CheckDigit } from '../../courier/waybill.js';
 import { REPO_ROOT } from '../../scripts/processes.js';
+import { prng } from '../helpers/prng.js';
 
 const PARCELS = Number(process.env['BENCH_PARCELS'] ?? 10_000);
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 3);
@@ -35,17 +36,6 @@ const DUPLICATE_SHARE = 0.2;
 const LATE_SHARE = 0.2;
 const JOURNEY: readonly EmsOpCode[] = ['10', '20', '30', '31', '30', '31', '40', '41', '40', '50'];
 
-/** mulberry32: the same stream on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const random = prng(20240506);
 
 function waybill(i: number): string {

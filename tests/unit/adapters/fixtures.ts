@@ -11,6 +11,7 @@ import { matterSchema, type Matter } from '../../../gateway/catalog/schema.js';
 import type { Applicant } from '../../../gateway/domain/application.js';
 import type { District } from '../../../gateway/domain/district.js';
 import { generatedMatter } from '../../helpers/catalog-fixtures.js';
+import { rejectionBy } from '../../helpers/thrown.js';
 
 export const catalog = loadMatterCatalog();
 
@@ -101,15 +102,7 @@ export function options(district: District, base: string, extra: Partial<Adapter
 }
 
 /** Runs fn (sync or async) and returns the AdapterError it throws; fails the test otherwise. */
-export async function adapterError(fn: () => unknown): Promise<AdapterError> {
-  try {
-    await fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(AdapterError);
-    return err as AdapterError;
-  }
-  throw new Error('expected an AdapterError, but nothing was thrown');
-}
+export const adapterError = (fn: () => unknown): Promise<AdapterError> => rejectionBy(AdapterError, fn);
 
 export async function expectAdapterError(fn: () => unknown, code: AdapterErrorCode, retryable?: boolean): Promise<AdapterError> {
   const err = await adapterError(fn);

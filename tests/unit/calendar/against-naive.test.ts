@@ -14,6 +14,7 @@ import {
 import { Calendar } from '../../../gateway/calendar/calendar.js';
 import type { CalendarDate } from '../../../gateway/calendar/dates.js';
 import { NaiveCalendar } from './naive-calendar.js';
+import { prng } from '../../helpers/prng.js';
 
 const SEED = 20_240_210;
 const CASES = 1000;
@@ -23,17 +24,6 @@ const MAX_SPAN_DAYS = 700;
 const FIRST_DAY = Date.UTC(2016, 0, 1);
 const DAYS = (Date.UTC(2030, 11, 31) - FIRST_DAY) / 86_400_000 + 1;
 
-/** mulberry32: a small seeded PRNG, enough to spread test cases. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 function dateOfDay(day: number): CalendarDate {
   return new Date(FIRST_DAY + day * 86_400_000).toISOString().slice(0, 10) as CalendarDate;

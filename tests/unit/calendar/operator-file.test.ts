@@ -14,19 +14,12 @@ import {
   parseCalendarText,
   readCalendarFile,
 } from '../../../gateway/calendar/calendar-data.js';
+import { thrownBy } from '../../helpers/thrown.js';
 
 const FIXTURE_2027 = fileURLToPath(new URL('./fixtures/operator-2027.yaml', import.meta.url));
 const official = readCalendarFile(OFFICIAL_CALENDAR_FILE);
 
-function calendarDataErrorOf(parse: () => unknown): CalendarDataError {
-  try {
-    parse();
-  } catch (err) {
-    if (err instanceof CalendarDataError) return err;
-    throw err;
-  }
-  throw new Error('expected a CalendarDataError, but the data parsed');
-}
+const calendarDataErrorOf = (parse: () => unknown): CalendarDataError => thrownBy(CalendarDataError, parse);
 
 /** An operator 2026 with one holiday only: everything else official about 2026 must be gone. */
 const operator2026: CalendarFile = parseCalendarFile(

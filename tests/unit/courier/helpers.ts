@@ -3,6 +3,7 @@ import { expect } from 'vitest';
 import { CourierError, type CourierErrorCode } from '../../../courier/errors.js';
 import { s10CheckDigit } from '../../../courier/waybill.js';
 import type { TrackingEvent, TrackingStatus } from '../../../courier/tracking-status.js';
+import { rejectionBy } from '../../helpers/thrown.js';
 
 /** A valid EMS S10 number for a serial: `E` + letter, the serial, its check digit, `CN`. */
 export function emsS10(serial: number, service = 'EA', country = 'CN'): string {
@@ -11,15 +12,7 @@ export function emsS10(serial: number, service = 'EA', country = 'CN'): string {
 }
 
 /** Runs fn (sync or async) and returns the CourierError it throws; fails the test otherwise. */
-export async function courierError(fn: () => unknown): Promise<CourierError> {
-  try {
-    await fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(CourierError);
-    return err as CourierError;
-  }
-  throw new Error('expected a CourierError, but nothing was thrown');
-}
+export const courierError = (fn: () => unknown): Promise<CourierError> => rejectionBy(CourierError, fn);
 
 export async function expectCourierError(fn: () => unknown, code: CourierErrorCode, retryable?: boolean): Promise<CourierError> {
   const err = await courierError(fn);
@@ -50,17 +43,6 @@ export function inTimeZone<T>(zone: string, fn: () => T): T {
   }
 }
 
-/** A small deterministic PRNG (mulberry32), so shuffles are the same on every run. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function shuffled<T>(items: readonly T[], random: () => number): T[] {
   const out = items.slice();

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { TrackingEvent } from '../../../courier/tracking-status.js';
 import { emptyTimeline, ingestEvent, MAX_EVENTS_PER_PARCEL, mergeEvents, type ParcelTimeline } from '../../../courier/tracking-timeline.js';
-import { emsS10, event, expectCourierError, prng, shuffled } from './helpers.js';
+import { prng } from '../../helpers/prng.js';
+import { emsS10, event, expectCourierError, shuffled } from './helpers.js';
 
 let serial = 30_000_000;
 const newWaybill = () => emsS10(serial++);

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../../../gateway/config.js';
+import { thrownBy } from '../../helpers/thrown.js';
 
 /** Only the variables without a default. */
 function requiredEnv(): Record<string, string | undefined> {
@@ -19,15 +20,7 @@ function requiredEnv(): Record<string, string | undefined> {
   };
 }
 
-function configErrorOf(env: Record<string, string | undefined>): ConfigError {
-  try {
-    parseConfig(env);
-  } catch (err) {
-    if (err instanceof ConfigError) return err;
-    throw err;
-  }
-  throw new Error('expected a ConfigError, but the configuration parsed');
-}
+const configErrorOf = (env: Record<string, string | undefined>): ConfigError => thrownBy(ConfigError, () => parseConfig(env));
 
 describe('parseConfig', () => {
   it('when only the required variables are set, then it parses with every default filled in', () => {

@@ -26,6 +26,7 @@ import { createSigner, pemChainToDer, type Signer } from '../../../gateway/envel
 import { TrustStore } from '../../../gateway/envelope/trust-store.js';
 import { AppError, type ErrorCode } from '../../../gateway/errors.js';
 import { createTestPki, type TestCredential, type TestPki } from '../../helpers/pki.js';
+import { thrownBy } from '../../helpers/thrown.js';
 
 const SKEW_MS = 300_000;
 const MAX_BYTES = 64 * 1024;
@@ -104,13 +105,7 @@ function bodyObject(overrides: Record<string, unknown> = {}): Record<string, unk
 }
 
 function codeOf(fn: () => unknown): ErrorCode {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof AppError) return err.code;
-    throw err;
-  }
-  throw new Error('expected an AppError, but nothing was thrown');
+  return thrownBy(AppError, fn).code;
 }
 
 describe('sealEnvelope / openEnvelope', () => {

@@ -8,6 +8,7 @@ import type { District } from '../../../gateway/domain/district.js';
 import { catalogFromData, type Matter, type MatterCatalog } from '../../../gateway/catalog/catalog.js';
 import { AppError, type FieldIssue } from '../../../gateway/errors.js';
 import { validateIntake } from '../../../gateway/intake/validate.js';
+import { thrownBy } from '../../helpers/thrown.js';
 
 const CREDIT_CODE = '91440101MA59ABCD1D';
 const RESIDENT_ID = '440103199003071232';
@@ -75,15 +76,7 @@ function companyApplication(m: Matter, overrides: Record<string, unknown> = {}) 
   };
 }
 
-function failureOf(fn: () => unknown): AppError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof AppError) return err;
-    throw err;
-  }
-  throw new Error('expected an AppError, but validation passed');
-}
+const failureOf = (fn: () => unknown): AppError => thrownBy(AppError, fn);
 
 /** Field and code of each issue, sorted, for order-independent comparison. */
 const pairs = (issues: FieldIssue[]) => issues.map((i) => `${i.field}:${i.code}`).sort();

@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadMatterCatalog } from '../../../gateway/catalog/catalog.js';
 import { recipientsOf } from '../../../gateway/supervision/cards.js';
 import { loadRouting, NO_ROUTING, parseRouting, RoutingError } from '../../../gateway/supervision/routing.js';
+import { thrownBy } from '../../helpers/thrown.js';
 
 const catalog = loadMatterCatalog();
 const dir = mkdtempSync(join(tmpdir(), 'kc-routing-'));
@@ -30,13 +31,7 @@ departments:
 `;
 
 function problemsOf(text: string, district: 'nanhai' | 'liwan' = 'nanhai'): string[] {
-  try {
-    parseRouting(text, '/etc/kc/routing.yaml', { district });
-  } catch (err) {
-    expect(err).toBeInstanceOf(RoutingError);
-    return (err as RoutingError).problems.map((p) => `${p.where}: ${p.message}`);
-  }
-  throw new Error('expected a RoutingError');
+  return thrownBy(RoutingError, () => parseRouting(text, '/etc/kc/routing.yaml', { district })).problems.map((p) => `${p.where}: ${p.message}`);
 }
 
 describe('routing file', () => {
