@@ -73,6 +73,21 @@ export class AppError extends Error {
   }
 }
 
+/**
+ * VALIDATION_FAILED naming every field a schema refused (all at once, 一次性告知), each with a
+ * message for staff. `issues` are zod's; only their paths are read.
+ */
+export function invalidFields(issues: ReadonlyArray<{ path: PropertyKey[] }>, messageZh: (field: string) => string): AppError {
+  return new AppError(
+    'VALIDATION_FAILED',
+    `${issues.length} field(s) are missing or invalid`,
+    issues.map((i) => {
+      const field = i.path.map(String).join('.') || '(body)';
+      return { field, code: 'INVALID', message: messageZh(field) };
+    }),
+  );
+}
+
 export function httpStatusOf(code: ErrorCode): number {
   return ERROR_CODES[code].http;
 }

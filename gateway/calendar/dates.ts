@@ -51,6 +51,11 @@ export function shanghaiDateOf(epochMs: number): CalendarDate {
   return calendarDateOf(Math.floor((epochMs + SHANGHAI_OFFSET_MS) / MS_PER_DAY));
 }
 
+/** The Shanghai calendar date of an ISO 8601 instant, whatever its offset (Z, +08:00…). */
+export function shanghaiDateOfInstant(iso: string): CalendarDate {
+  return shanghaiDateOf(Date.parse(iso));
+}
+
 /** The last millisecond of a Shanghai day (23:59:59.999 +08:00): the next midnight minus 1 ms. */
 export function endOfShanghaiDayMs(date: CalendarDate): number {
   return (epochDayOf(date) + 1) * MS_PER_DAY - SHANGHAI_OFFSET_MS - 1;

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import type { GatewayContext } from '../context.js';
 import type { CaseRecord } from '../domain/case.js';
-import { AppError } from '../errors.js';
+import { AppError, invalidFields } from '../errors.js';
 import { recordSharedEvent } from './shared-events.js';
 import { requireCase } from './require-case.js';
 
@@ -37,7 +37,7 @@ async function handledCase(ctx: GatewayContext, caseNo: string): Promise<CaseRec
 export async function pauseClock(ctx: GatewayContext, caseNo: string, body: unknown): Promise<{ pauseId: string }> {
   const parsed = pauseBody.safeParse(body);
   if (!parsed.success) {
-    throw new AppError('VALIDATION_FAILED', 'invalid pause', parsed.error.issues.map((i) => ({ field: i.path.join('.') || '(body)', code: 'INVALID', message: '中止原因无效' })));
+    throw invalidFields(parsed.error.issues, () => '中止原因无效');
   }
   await handledCase(ctx, caseNo);
   const pauseId = ctx.newId();

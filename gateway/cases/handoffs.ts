@@ -11,7 +11,7 @@ import { CARRIERS, parseWaybill } from '../../courier/waybill.js';
 import type { GatewayContext } from '../context.js';
 import type { CaseRecord } from '../domain/case.js';
 import type { District } from '../domain/district.js';
-import { AppError, type FieldIssue } from '../errors.js';
+import { AppError, invalidFields, type FieldIssue } from '../errors.js';
 import { recordSharedEvent } from './shared-events.js';
 import { requireCase } from './require-case.js';
 
@@ -31,13 +31,7 @@ const receiptBody = z.strictObject({
   received: z.array(z.strictObject({ name: z.string().trim().min(1).max(200), copies: z.number().int().min(0).max(99), pages: z.number().int().min(0).max(9999) })).max(100),
 });
 
-function invalid(error: z.ZodError): AppError {
-  return new AppError(
-    'VALIDATION_FAILED',
-    `${error.issues.length} field(s) are missing or invalid`,
-    error.issues.map((i) => ({ field: i.path.join('.') || '(body)', code: 'INVALID', message: '交接信息不完整或格式不正确' })),
-  );
-}
+const invalid = (error: z.ZodError): AppError => invalidFields(error.issues, () => '交接信息不完整或格式不正确');
 
 /** Where each kind of hand-off leaves from, and where staff receive it (none: the applicant does). */
 function ends(kind: HandoffKind, record: CaseRecord): { from: District; to: District | undefined } {

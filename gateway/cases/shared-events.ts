@@ -5,8 +5,7 @@
 import type { GatewayContext } from '../context.js';
 import type { EnvelopeDraft } from '../envelope/envelope.js';
 import { AppError } from '../errors.js';
-import { originOfCaseNo } from '../domain/case.js';
-import { watchCase } from '../supervision/watch.js';
+import { watchIfHandledHere } from '../supervision/watch.js';
 import { sharedEventProblem, type SharedEventContent, type SharedEventData, type SharedEventKind } from '../domain/shared-events.js';
 
 export interface SharedEventInput<K extends SharedEventKind> {
@@ -47,7 +46,7 @@ export async function recordSharedEvent<K extends SharedEventKind>(ctx: GatewayC
   if (result.outcome === 'OK') {
     ctx.logger.info({ caseNo: input.caseNo, kind: input.kind, messageId, seq: result.seq }, 'shared event recorded; envelope queued');
     ctx.wake.dispatcher();
-    if (originOfCaseNo(input.caseNo) !== ctx.district) await watchCase(ctx, input.caseNo);
+    await watchIfHandledHere(ctx, input.caseNo);
   }
   return result.outcome;
 }

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import type { GatewayContext } from '../context.js';
-import { AppError } from '../errors.js';
+import { AppError, invalidFields } from '../errors.js';
 import { recordSharedEvent } from './shared-events.js';
 import { requireCase } from './require-case.js';
 
@@ -17,11 +17,7 @@ const supplementBody = z.strictObject({
 export async function fileSupplement(ctx: GatewayContext, caseNo: string, body: unknown): Promise<{ supplementId: string }> {
   const parsed = supplementBody.safeParse(body);
   if (!parsed.success) {
-    throw new AppError(
-      'VALIDATION_FAILED',
-      `${parsed.error.issues.length} field(s) are missing or invalid`,
-      parsed.error.issues.map((i) => ({ field: i.path.join('.') || '(body)', code: 'INVALID', message: '补正材料信息不完整或格式不正确' })),
-    );
+    throw invalidFields(parsed.error.issues, () => '补正材料信息不完整或格式不正确');
   }
   const record = await requireCase(ctx, caseNo);
   // The handling system files materials by its own codes: only checklist materials can be sent.

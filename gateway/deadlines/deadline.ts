@@ -12,7 +12,7 @@
  * - A case is on time when its decision falls on or before the deadline's day.
  */
 import type { Calendar } from '../calendar/calendar.js';
-import { endOfShanghaiDayMs, shanghaiDateOf, type CalendarDate } from '../calendar/dates.js';
+import { endOfShanghaiDayMs, shanghaiDateOf, shanghaiDateOfInstant, type CalendarDate } from '../calendar/dates.js';
 import type { Matter } from '../catalog/schema.js';
 import type { CaseEvent } from '../domain/case.js';
 import { pausesOf, type PauseReason } from './pauses.js';
@@ -50,7 +50,6 @@ export interface DeadlineView {
   provisional: boolean;
 }
 
-const dayOf = (iso: string): CalendarDate => shanghaiDateOf(Date.parse(iso));
 
 /** The earliest time among matching events. Times carry different offsets, so instants are compared. */
 function earliestAt(events: readonly CaseEvent[], match: (e: CaseEvent) => boolean): string | undefined {
@@ -88,11 +87,11 @@ export function computeDeadline(matter: Matter, events: readonly CaseEvent[], ca
   };
   const startAt = startEventAt(matter, events);
   if (startAt === undefined) return view;
-  const start = dayOf(startAt);
+  const start = shanghaiDateOfInstant(startAt);
   view.startedOn = start;
 
   const completedAt = decisionAt(events);
-  const until = completedAt === undefined ? shanghaiDateOf(nowMs) : dayOf(completedAt);
+  const until = completedAt === undefined ? shanghaiDateOf(nowMs) : shanghaiDateOfInstant(completedAt);
   let provisional = false;
 
   // Walk the pauses in order, moving both deadlines by the days each takes off.

@@ -9,7 +9,7 @@
  *   receipt (hand-off events, once couriers are tracked).
  * A pause still open has no end.
  */
-import { shanghaiDateOf, type CalendarDate } from '../calendar/dates.js';
+import { shanghaiDateOfInstant, type CalendarDate } from '../calendar/dates.js';
 import type { Matter } from '../catalog/schema.js';
 import type { CaseEvent } from '../domain/case.js';
 
@@ -33,15 +33,14 @@ export interface Pause {
   toAt?: string;
 }
 
-const dayOf = (iso: string): CalendarDate => shanghaiDateOf(Date.parse(iso));
 const ENDS_SUPPLEMENT = new Set(['accepted', 'supplement_received', 'approved', 'rejected']);
 
 function open(reason: PauseReason, at: string): Pause {
-  return { reason, from: dayOf(at), fromAt: at };
+  return { reason, from: shanghaiDateOfInstant(at), fromAt: at };
 }
 
 function close(p: Pause, at: string): Pause {
-  return { ...p, to: dayOf(at), toAt: at };
+  return { ...p, to: shanghaiDateOfInstant(at), toAt: at };
 }
 
 /** The pauses, in time order; events after `completedAt` are not looked at. */

@@ -12,7 +12,7 @@ import { canonicalBytes } from '../envelope/canonical.js';
 import { openEnvelope, sealReceipt, sha256Hex, type EnvelopeBody } from '../envelope/envelope.js';
 import { AppError } from '../errors.js';
 import { jobMember } from '../approval/jobs.js';
-import { watchCase } from '../supervision/watch.js';
+import { watchIfHandledHere } from '../supervision/watch.js';
 import { sharedEventContent, sharedEventProblem, type SharedEventContent, type SharedEventData } from '../domain/shared-events.js';
 
 const applicationContent = z.object({
@@ -161,7 +161,7 @@ export async function receiveEnvelope(ctx: GatewayContext, signed: Signed, wire:
       ctx.logger.info({ ...log, applied: result.count }, 'envelope applied');
       if (env.type === 'application' || env.type === 'event') ctx.wake.submitter();
       // Deadlines of cases handled here are watched; what the origin sends can move them.
-      if (originOfCaseNo(env.caseNo) !== ctx.district) await watchCase(ctx, env.caseNo);
+      await watchIfHandledHere(ctx, env.caseNo);
       return receipt;
   }
 }

@@ -9,7 +9,7 @@
  * keep running totals instead (noted in the closing note of the deadline issue).
  */
 import type { GatewayContext } from '../context.js';
-import { shanghaiDateOf } from '../calendar/dates.js';
+import { shanghaiDateOf, shanghaiDateOfInstant } from '../calendar/dates.js';
 import type { CaseRecord } from '../domain/case.js';
 import type { District } from '../domain/district.js';
 import { computeDeadline } from '../deadlines/deadline.js';
@@ -62,7 +62,7 @@ export async function supervisionFigures(ctx: GatewayContext, q: FigureQuery): P
     throw new AppError('VALIDATION_FAILED', 'period must be YYYY-MM', [{ field: 'period', code: 'INVALID', message: '统计期间须为 YYYY-MM' }]);
   }
   const now = ctx.clock.now();
-  const inPeriod = (iso: string) => shanghaiDateOf(Date.parse(iso)).startsWith(q.period);
+  const inPeriod = (iso: string) => shanghaiDateOfInstant(iso).startsWith(q.period);
   const currentPeriod = shanghaiDateOf(now).startsWith(q.period);
   const rows = new Map<string, FigureRow & { daysUsed: number }>();
 

@@ -20,7 +20,7 @@
  */
 import type { GatewayContext } from '../context.js';
 import { computeDeadline } from '../deadlines/deadline.js';
-import type { CaseRecord } from '../domain/case.js';
+import { originOfCaseNo, type CaseRecord } from '../domain/case.js';
 import { callScript } from '../store/scripts.js';
 import { issueCard } from './cards.js';
 import { supervisionKeys, type SupervisionShardKeys } from './keys.js';
@@ -34,6 +34,11 @@ import { planWatch, thresholdsOf, type CardKind, type Thresholds } from './thres
  */
 export async function watchCase(ctx: GatewayContext, caseNo: string): Promise<void> {
   await ctx.store.redis.zadd(supervisionKeys(ctx.store.keys).shardFor(caseNo).watch, 'LT', ctx.clock.now(), caseNo);
+}
+
+/** watchCase for a case handled here (not taken in here: a case number names its origin), a no-op otherwise. */
+export async function watchIfHandledHere(ctx: GatewayContext, caseNo: string): Promise<void> {
+  if (originOfCaseNo(caseNo) !== ctx.district) await watchCase(ctx, caseNo);
 }
 
 /**

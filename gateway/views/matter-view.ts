@@ -7,7 +7,7 @@ import type { GatewayContext } from '../context.js';
 import { DISTRICTS } from '../domain/district.js';
 import { MATTER_DOMAIN_ZH, MATTER_DOMAINS, type Matter } from '../catalog/schema.js';
 import type { MatterFilter } from '../catalog/catalog.js';
-import { AppError } from '../errors.js';
+import { invalidFields } from '../errors.js';
 import { shanghaiDateOf } from '../calendar/dates.js';
 
 const emptyAsUndefined = (v: unknown) => (v === '' ? undefined : v);
@@ -49,11 +49,7 @@ export type MatterView = ReturnType<typeof matterView>;
 export function listMatters(ctx: GatewayContext, query: Record<string, unknown>): { matters: MatterView[]; catalogVersion: string } {
   const parsed = matterQuerySchema.safeParse(query);
   if (!parsed.success) {
-    throw new AppError(
-      'VALIDATION_FAILED',
-      'invalid matter filter',
-      parsed.error.issues.map((i) => ({ field: i.path.join('.'), code: 'INVALID', message: `筛选条件无效：${i.path.join('.')}` })),
-    );
+    throw invalidFields(parsed.error.issues, (field) => `筛选条件无效：${field}`);
   }
   const q = parsed.data;
   const today = shanghaiDateOf(ctx.clock.now());
