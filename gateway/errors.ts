@@ -21,11 +21,18 @@ export const ERROR_CODES = {
   NOT_DEAD_LETTERED: { http: 409, grpc: GrpcStatus.FAILED_PRECONDITION },
   PAYLOAD_TOO_LARGE: { http: 413, grpc: GrpcStatus.RESOURCE_EXHAUSTED },
   ROUTE_NOT_FOUND: { http: 404, grpc: GrpcStatus.UNIMPLEMENTED },
+  /** Citizen tracking: no case with this number and these phone digits (one answer for either being wrong). */
+  TRACKING_NOT_FOUND: { http: 404, grpc: GrpcStatus.NOT_FOUND },
+  /** Too many requests from this client or for this case number; Retry-After says when to come back. */
+  RATE_LIMITED: { http: 429, grpc: GrpcStatus.RESOURCE_EXHAUSTED },
   // Who is calling.
   UNAUTHENTICATED: { http: 401, grpc: GrpcStatus.UNAUTHENTICATED },
   PERMISSION_DENIED: { http: 403, grpc: GrpcStatus.PERMISSION_DENIED },
   CALLBACK_UNAUTHENTICATED: { http: 401, grpc: GrpcStatus.UNAUTHENTICATED },
   CALLBACK_MALFORMED: { http: 400, grpc: GrpcStatus.INVALID_ARGUMENT },
+  /** A courier push that is not signed with our partner secret, or signed too long ago. */
+  COURIER_PUSH_UNAUTHENTICATED: { http: 401, grpc: GrpcStatus.UNAUTHENTICATED },
+  COURIER_PUSH_MALFORMED: { http: 400, grpc: GrpcStatus.INVALID_ARGUMENT },
   APPROVAL_UNMAPPED: { http: 422, grpc: GrpcStatus.FAILED_PRECONDITION },
   // Envelopes and receipts that fail verification (nothing applied).
   ENVELOPE_MALFORMED: { http: 400, grpc: GrpcStatus.INVALID_ARGUMENT },
@@ -48,6 +55,7 @@ export const ERROR_CODES = {
   ISSUED_AT_FUTURE: { http: 400, grpc: GrpcStatus.FAILED_PRECONDITION },
   RECEIPT_INVALID: { http: 502, grpc: GrpcStatus.DATA_LOSS },
   // Dependencies.
+  COURIER_UNAVAILABLE: { http: 503, grpc: GrpcStatus.UNAVAILABLE },
   PEER_UNAVAILABLE: { http: 503, grpc: GrpcStatus.UNAVAILABLE },
   STORE_UNAVAILABLE: { http: 503, grpc: GrpcStatus.UNAVAILABLE },
   INTERNAL: { http: 500, grpc: GrpcStatus.INTERNAL },

@@ -14,6 +14,7 @@ import type { District } from '../domain/district.js';
 import { AppError, invalidFields, type FieldIssue } from '../errors.js';
 import { recordSharedEvent } from './shared-events.js';
 import { requireCase } from './require-case.js';
+import { parcelTrackingView, type ParcelTrackingView } from '../tracking/parcel-view.js';
 
 const dispatchBody = z.strictObject({
   kind: z.enum(HANDOFF_KINDS),
@@ -55,6 +56,8 @@ export interface HandoffView {
   receivedBy?: string;
   sealIntact?: boolean;
   discrepancies?: ReceivedStep['discrepancies'];
+  /** The parcel as the carrier reports it (gateway/tracking/parcel-view.ts). */
+  tracking: ParcelTrackingView;
 }
 
 /** The chain of custody as both sides see it, oldest first. */
@@ -75,6 +78,7 @@ export function handoffsOf(record: CaseRecord): HandoffView[] {
         waybill: step.waybill,
         handedBy: step.handedBy,
         lastHolder: step.takenBy,
+        tracking: parcelTrackingView(record.events, step.handoffId, step.waybill),
       });
     } else {
       const h = byId.get(step.handoffId);

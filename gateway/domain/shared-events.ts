@@ -1,13 +1,30 @@
 /**
  * Case events that both districts hold alike: recorded where they happen, carried to the other
  * district in a signed `event` envelope and appended there too, so both sides keep the same chain
- * (supplements filed, results issued, clock pauses; later hand-offs and ratings). Each kind has
- * its own data shape, checked when sent and when received. No personal data goes into them.
+ * (supplements filed, results issued, clock pauses, hand-offs, parcel tracking, ratings). Each
+ * kind has its own data shape, checked when sent and when received. No applicant data goes into
+ * them (the carrier's own text aside: see `tracking`).
  */
 import { z } from 'zod';
 import { handoffStep } from '../../courier/handoff.js';
+import { TRACKING_STATUSES } from '../../courier/tracking-status.js';
 
 const instant = z.string().datetime({ offset: true });
+
+const ulid = z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/);
+
+/** A normalised carrier event (courier/tracking-status.ts); the timeline merge checks it further. */
+const trackingEvent = z.strictObject({
+  waybill: z.string().min(1).max(40),
+  eventTime: instant,
+  status: z.enum(TRACKING_STATUSES),
+  rawCode: z.string().max(64),
+  rawText: z.string().max(2000),
+  location: z.string().max(200).optional(),
+});
+
+/** Why staff must look at a parcel (gateway/tracking/alerts.ts). */
+export const PARCEL_ALERT_REASONS = ['stalled', 'attempt_failed', 'exception', 'returned', 'expired'] as const;
 
 const materialItem = z.strictObject({ name: z.string().min(1).max(200), form: z.enum(['original', 'copy']), copies: z.number().int().min(1).max(99) });
 
@@ -41,6 +58,21 @@ export const SHARED_EVENT_DATA = {
   materials_received: z.strictObject({ receivedBy: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/) }),
   /** Either way: a step in the chain of custody of the case's paper (courier/handoff.ts). */
   handoff: handoffStep,
+  /**
+   * Either way, from the district that dispatched the parcel and follows it at the carrier: the
+   * carrier events that were new to its timeline. Both sides fold them into the same timeline.
+   * The carrier's text may name the courier or the person who signed: shown, never logged.
+   */
+  tracking: z.strictObject({ handoffId: ulid, waybill: z.string().min(1).max(40), events: z.array(trackingEvent).min(1).max(1000) }),
+  /** Either way: a parcel staff must look at — silent too long, or in a status that needs attention. */
+  parcel_alert: z.strictObject({
+    handoffId: ulid,
+    waybill: z.string().min(1).max(40),
+    reason: z.enum(PARCEL_ALERT_REASONS),
+    lastEventAt: instant.nullable(),
+  }),
+  /** Handling → origin: the carrier delivered the result to the applicant. */
+  result_delivered: z.strictObject({ handoffId: ulid, waybill: z.string().min(1).max(40), deliveredAt: instant }),
   /** Origin → handling: the applicant's rating of the completed case (满意 / 一般 / 不满意). */
   rated: z.strictObject({ rating: z.enum(['satisfied', 'neutral', 'dissatisfied']), channel: z.enum(['window', 'partner', 'citizen']) }),
 } as const;
@@ -59,6 +91,9 @@ export const SHARED_EVENT_ZH: Record<SharedEventKind, string> = {
   rated: '申请人已评价',
   materials_received: '办理地已收到纸质材料',
   handoff: '材料交接',
+  tracking: '物流轨迹更新',
+  parcel_alert: '邮件异常提醒',
+  result_delivered: '办理结果已送达申请人',
 };
 
 /** The content of an `event` envelope. */
