@@ -27,7 +27,7 @@ export interface GatewayContext {
   adapter: ApprovalAdapter;
   newId(): string;
   /** Kicks a background worker so fresh work starts now instead of at its next poll. */
-  wake: { dispatcher(): void; submitter(): void };
+  wake: { dispatcher(): void; submitter(): void; parcelFollower(): void };
 }
 
 export function idFactory(clock: Clock): () => string {

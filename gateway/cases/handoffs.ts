@@ -15,6 +15,7 @@ import { AppError, invalidFields, type FieldIssue } from '../errors.js';
 import { recordSharedEvent } from './shared-events.js';
 import { requireCase } from './require-case.js';
 import { parcelTrackingView, type ParcelTrackingView } from '../tracking/parcel-view.js';
+import { parcelMember } from '../tracking/parcel-store.js';
 
 const dispatchBody = z.strictObject({
   kind: z.enum(HANDOFF_KINDS),
@@ -123,7 +124,12 @@ export async function dispatchHandoff(ctx: GatewayContext, caseNo: string, body:
     carrier: waybill.waybill.carrier,
     waybill: waybill.waybill.number,
   };
-  await recordSharedEvent(ctx, { caseNo, kind: 'handoff', eventId: `handoff:${handoffId}:dispatched`, data: step });
+  // The district that sends the parcel follows it at the carrier: queued with the dispatch itself.
+  const followUp = ctx.config.KC_COURIER_URL
+    ? { queue: ctx.store.keys.shardFor(caseNo).parcels, member: parcelMember({ caseNo, handoffId }), dueMs: ctx.clock.now() }
+    : undefined;
+  await recordSharedEvent(ctx, { caseNo, kind: 'handoff', eventId: `handoff:${handoffId}:dispatched`, data: step, ...(followUp ? { followUp } : {}) });
+  if (followUp) ctx.wake.parcelFollower();
   return handoffsOf(await requireCase(ctx, caseNo)).find((h) => h.handoffId === handoffId)!;
 }
 

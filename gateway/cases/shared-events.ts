@@ -17,6 +17,8 @@ export interface SharedEventInput<K extends SharedEventKind> {
   note?: string;
   /** When it happened (default: now). */
   atMs?: number;
+  /** Work that follows from the event here, queued in the same store step (see CaseStore). */
+  followUp?: { queue: string; member: string; dueMs: number };
 }
 
 export async function recordSharedEvent<K extends SharedEventKind>(ctx: GatewayContext, input: SharedEventInput<K>): Promise<'OK' | 'DUP'> {
@@ -41,6 +43,7 @@ export async function recordSharedEvent<K extends SharedEventKind>(ctx: GatewayC
     from: ctx.district,
     to: ctx.peer,
     nowMs: ctx.clock.now(),
+    ...(input.followUp ? { followUp: input.followUp } : {}),
   });
   if (result.outcome === 'CASE_NOT_FOUND') throw new AppError('CASE_NOT_FOUND', `no case ${input.caseNo}`);
   if (result.outcome === 'OK') {

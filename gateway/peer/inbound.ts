@@ -13,6 +13,7 @@ import { openEnvelope, sealReceipt, sha256Hex, type EnvelopeBody } from '../enve
 import { AppError } from '../errors.js';
 import { jobMember } from '../approval/jobs.js';
 import { watchIfHandledHere } from '../supervision/watch.js';
+import { listParcelAlert } from '../tracking/attention.js';
 import { sharedEventContent, sharedEventProblem, type SharedEventContent, type SharedEventData } from '../domain/shared-events.js';
 
 const applicationContent = z.object({
@@ -162,6 +163,7 @@ export async function receiveEnvelope(ctx: GatewayContext, signed: Signed, wire:
       if (env.type === 'application' || env.type === 'event') ctx.wake.submitter();
       // Deadlines of cases handled here are watched; what the origin sends can move them.
       await watchIfHandledHere(ctx, env.caseNo);
+      await listParcelAlert(ctx, env);
       return receipt;
   }
 }

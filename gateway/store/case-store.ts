@@ -102,6 +102,8 @@ export interface CaseStore {
     from: District;
     to: District;
     nowMs: number;
+    /** Work queued with the event, in the case's shard: its queue key, member and due time. */
+    followUp?: { queue: string; member: string; dueMs: number };
   }): Promise<{ outcome: 'OK'; seq: number } | { outcome: 'DUP' | 'CASE_NOT_FOUND' }>;
   appendEvent(caseNo: string, event: Omit<CaseEvent, 'seq'>): Promise<void>;
   outboxDepth(): Promise<{ outbox: number; dead: number }>;
@@ -315,11 +317,15 @@ export function createCaseStore(redis: RedisClient, prefix: string): CaseStore {
 
     async recordSharedEvent(i) {
       const k = keys.case(i.caseNo);
+      const shard = keys.shardFor(i.caseNo);
+      if (i.followUp && ![shard.parcels, shard.approvalJobs].includes(i.followUp.queue)) {
+        throw new Error(`follow-up queue ${i.followUp.queue} is not in the shard of ${i.caseNo}`);
+      }
       const reply = (await callScript(
         redis,
         'recordSharedEvent',
-        [k.record, k.events, keys.shardFor(i.caseNo).outbox],
-        [i.caseNo, i.eventId, i.event, i.messageId, i.draft, i.nowMs, iso(i.nowMs), channel, i.from, i.to],
+        [k.record, k.events, shard.outbox, i.followUp?.queue ?? shard.parcels],
+        [i.caseNo, i.eventId, i.event, i.messageId, i.draft, i.nowMs, iso(i.nowMs), channel, i.from, i.to, i.followUp?.member ?? '', i.followUp?.dueMs ?? 0],
       )) as [string, number?];
       if (reply[0] === 'OK') return { outcome: 'OK', seq: Number(reply[1]) };
       if (reply[0] === 'DUP' || reply[0] === 'CASE_NOT_FOUND') return { outcome: reply[0] };

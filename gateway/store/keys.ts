@@ -25,6 +25,8 @@ export interface ShardKeys {
   approvalJobs: string;
   /** zset caseNo → created at (ms). */
   cases: string;
+  /** zset `caseNo|handoffId` → when this gateway next looks at a parcel it follows (gateway/tracking). */
+  parcels: string;
   /** Lua scripts build a case's record key as casePrefix .. caseNo (see CaseKeys.record). */
   casePrefix: string;
 }
@@ -47,6 +49,7 @@ export function createKeys(prefix: string) {
       dead: `${base}dead`,
       approvalJobs: `${base}jobs:submit`,
       cases: `${base}cases`,
+      parcels: `${base}parcels`,
       casePrefix: `${base}case:`,
     };
   };
@@ -65,6 +68,10 @@ export function createKeys(prefix: string) {
     idempotency: (scope: string, key: string) => `${prefix}:idem:${scope}:${key}`,
     /** Cursor of the approval system's change feed (polling fallback). */
     approvalCursor: `${prefix}:approval:cursor`,
+    /** hash waybill → `caseNo|handoffId` of the parcel this gateway follows under that number. */
+    waybills: `${prefix}:waybills`,
+    /** zset `caseNo|handoffId` → when an alert was raised on the parcel (staff's worklist). */
+    parcelAttention: `${prefix}:parcels:attention`,
     /** Pub/sub channel announcing case numbers whose events changed. */
     caseEventsChannel: `${prefix}:case-events`,
   };

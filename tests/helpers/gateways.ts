@@ -37,6 +37,8 @@ export interface TwoGatewaysOptions {
   name: string;
   clock?: Partial<Record<District, Clock>>;
   env?: Record<string, string>;
+  /** Settings that differ per district and may need its URL (e.g. the carrier's callback URL). */
+  envFor?: (d: District, httpUrl: string) => Record<string, string>;
   pki?: TestPki;
   /** Matter catalogs per district, read at every (re)start, so a test can change one and restart. */
   catalogs?: Partial<Record<District, MatterCatalog>>;
@@ -95,6 +97,7 @@ async function startTwoGatewaysOnce(opts: TwoGatewaysOptions): Promise<TwoGatewa
       KC_PEER_TIMEOUT_MS: '2000',
       KC_LOG_LEVEL: 'debug',
       ...opts.env,
+      ...opts.envFor?.(d, httpUrl[d]),
     });
   const start = (d: District) =>
     startGateway({

@@ -87,7 +87,7 @@ export async function createTestContext(opts: ContextOptions): Promise<TestConte
     catalog,
     calendar,
     newId: idFactory(clock),
-    wake: { dispatcher: () => void wakes.dispatcher++, submitter: () => undefined },
+    wake: { dispatcher: () => void wakes.dispatcher++, submitter: () => undefined, parcelFollower: () => undefined },
   } as unknown as GatewayContext;
   return {
     ctx,

@@ -1,0 +1,127 @@
+/**
+ * Carrier events for a parcel this gateway follows, from a push or a poll, become shared events
+ * of the case: the events new to the parcel's timeline (`tracking`), an alert when the parcel
+ * enters a status staff must look at (`parcel_alert`), and, for a result posted to the applicant,
+ * its delivery (`result_delivered`). Both districts fold the same events into the same timeline.
+ *
+ * Safe to repeat and to race: each shared event's id is derived from its content, so a retried
+ * push, a push racing a poll, or two replicas record each thing once (or record overlapping
+ * batches that the timeline fold de-duplicates).
+ */
+import { createHash } from 'node:crypto';
+import { CourierError } from '../../courier/errors.js';
+import { NEEDS_ATTENTION, type TrackingEvent } from '../../courier/tracking-status.js';
+import { mergeEvents, toTimelineEvent, type TimelineEvent } from '../../courier/tracking-timeline.js';
+import type { GatewayContext } from '../context.js';
+import type { CaseRecord } from '../domain/case.js';
+import { PARCEL_ALERT_REASONS } from '../domain/shared-events.js';
+import { handoffsOf, type HandoffView } from '../cases/handoffs.js';
+import { recordSharedEvent } from '../cases/shared-events.js';
+import { parcelTimelineOf } from './parcel-view.js';
+import type { ParcelRef, ParcelStore } from './parcel-store.js';
+
+export interface IngestOutcome {
+  outcome: 'recorded' | 'nothing_new' | 'unknown_parcel';
+  added: number;
+  duplicates: number;
+  /** Events refused one by one (bad time, too long a text); logged by code, never their text. */
+  refused: number;
+  status?: string;
+}
+
+type AlertReason = (typeof PARCEL_ALERT_REASONS)[number];
+const isAlertReason = (s: string): s is AlertReason => (PARCEL_ALERT_REASONS as readonly string[]).includes(s);
+
+/** The parcel behind a hand-off of the case, or undefined when the case or hand-off is not here. */
+export function findHandoff(record: CaseRecord | null, handoffId: string): HandoffView | undefined {
+  return record ? handoffsOf(record).find((h) => h.handoffId === handoffId) : undefined;
+}
+
+/** A shared event id from the content it records: the same content gives the same id. */
+function contentId(prefix: string, events: readonly TimelineEvent[]): string {
+  const h = createHash('sha256');
+  for (const e of events) h.update(`${e.atMs}\u0000${e.rawCode}\u0000${e.rawText}\u0001`);
+  return `${prefix}:${h.digest('hex').slice(0, 24)}`;
+}
+
+/** Checks each event on its own: one bad event is refused, the rest of the batch goes on. */
+function acceptable(ctx: GatewayContext, ref: ParcelRef, waybill: string, events: readonly TrackingEvent[]): TrackingEvent[] {
+  const ok: TrackingEvent[] = [];
+  for (const e of events) {
+    try {
+      toTimelineEvent(waybill, e);
+      ok.push(e);
+    } catch (err) {
+      if (!(err instanceof CourierError)) throw err;
+      ctx.logger.warn({ ...ref, code: err.code, rawCode: String(e.rawCode).slice(0, 8) }, 'carrier event refused');
+    }
+  }
+  return ok;
+}
+
+export async function ingestCarrierEvents(
+  ctx: GatewayContext,
+  parcels: ParcelStore,
+  ref: ParcelRef,
+  events: readonly TrackingEvent[],
+  source: 'push' | 'poll',
+): Promise<IngestOutcome> {
+  const record = await ctx.store.getCase(ref.caseNo);
+  const handoff = findHandoff(record, ref.handoffId);
+  if (!record || !handoff) return { outcome: 'unknown_parcel', added: 0, duplicates: 0, refused: 0 };
+  const good = acceptable(ctx, ref, handoff.waybill, events);
+  const refused = events.length - good.length;
+  const merged = mergeEvents(parcelTimelineOf(record.events, ref.handoffId, handoff.waybill), good);
+  const status = merged.timeline.state.status;
+  const log = { ...ref, source, added: merged.added.length, duplicates: merged.duplicates, late: merged.late, status };
+  if (merged.added.length === 0) {
+    ctx.logger.debug(log, 'carrier events: nothing new');
+    return { outcome: 'nothing_new', added: 0, duplicates: merged.duplicates, refused, status };
+  }
+  const added = merged.added.map(({ atMs: _atMs, ...event }) => event);
+  await recordSharedEvent(ctx, {
+    caseNo: ref.caseNo,
+    kind: 'tracking',
+    eventId: contentId(`tracking:${ref.handoffId}`, merged.added),
+    data: { handoffId: ref.handoffId, waybill: handoff.waybill, events: added },
+    note: merged.timeline.state.status,
+  });
+  ctx.logger.info(log, 'carrier events recorded');
+
+  const last = merged.timeline.events.at(-1)!;
+  if (merged.statusChanged && isAlertReason(status) && NEEDS_ATTENTION.has(status)) {
+    await raiseParcelAlert(ctx, parcels, ref, handoff.waybill, status, last);
+  }
+  if (status === 'delivered' && handoff.kind === 'result_to_applicant') {
+    await recordSharedEvent(ctx, {
+      caseNo: ref.caseNo,
+      kind: 'result_delivered',
+      eventId: `result-delivered:${ref.handoffId}`,
+      data: { handoffId: ref.handoffId, waybill: handoff.waybill, deliveredAt: last.eventTime },
+    });
+  }
+  return { outcome: 'recorded', added: added.length, duplicates: merged.duplicates, refused, status };
+}
+
+/**
+ * An alert staff on both sides see: once per reason and per last event (a parcel that goes silent
+ * again after moving raises a new stall alert; the same silence raises one).
+ */
+export async function raiseParcelAlert(
+  ctx: GatewayContext,
+  parcels: ParcelStore,
+  ref: ParcelRef,
+  waybill: string,
+  reason: AlertReason,
+  lastEvent: TimelineEvent | undefined,
+): Promise<void> {
+  const outcome = await recordSharedEvent(ctx, {
+    caseNo: ref.caseNo,
+    kind: 'parcel_alert',
+    eventId: `parcel-alert:${ref.handoffId}:${reason}:${lastEvent?.atMs ?? 0}`,
+    data: { handoffId: ref.handoffId, waybill, reason, lastEventAt: lastEvent?.eventTime ?? null },
+  });
+  if (outcome !== 'OK') return;
+  await parcels.markAttention(ref, ctx.clock.now());
+  ctx.logger.warn({ ...ref, reason, code: 'PARCEL_ALERT' }, 'parcel needs staff attention');
+}
