@@ -66,7 +66,45 @@ const schema = z.object({
   KC_NOTIFY_BASE_DELAY_MS: positiveInt.default(1_000),
   KC_NOTIFY_MAX_DELAY_MS: positiveInt.default(300_000),
   KC_NOTIFY_POLL_MS: positiveInt.default(1_000),
+  // Citizen tracking (gateway/citizen): limits held in Redis, so they bind across replicas.
+  /** Lookups (and ratings) one client address may make per KC_TRACK_CLIENT_WINDOW_SECONDS. */
+  KC_TRACK_LIMIT_PER_CLIENT: positiveInt.default(30),
+  KC_TRACK_CLIENT_WINDOW_SECONDS: positiveInt.default(600),
+  /** Lookups of one case number per KC_TRACK_CASE_WINDOW_SECONDS, whoever asks and whatever the answer. */
+  KC_TRACK_LIMIT_PER_CASE: positiveInt.default(10),
+  KC_TRACK_CASE_WINDOW_SECONDS: positiveInt.default(3_600),
+  // Courier tracking (gateway/tracking). Unset KC_COURIER_URL: parcels are recorded but not followed.
+  /** The carrier's tracking API (EMS), e.g. http://127.0.0.1:4201. */
+  KC_COURIER_URL: z.string().url().refine((u) => /^https?:/.test(u), 'must be an http:// or https:// URL').optional(),
+  KC_COURIER_PARTNER_ID: z.string().min(1).optional(),
+  KC_COURIER_API_KEY: z.string().min(1).optional(),
+  /** The HMAC key the carrier signs its pushes with. */
+  KC_COURIER_PUSH_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** Where the carrier reaches this gateway's push route (POST /courier/ems/push), as the carrier sees it. */
+  KC_COURIER_CALLBACK_URL: z.string().url().optional(),
+  KC_COURIER_TIMEOUT_MS: positiveInt.default(5_000),
+  /** While pushes flow, a parcel is polled this long after the last one (the fallback when pushes stop). */
+  KC_PARCEL_POLL_MS: positiveInt.default(30 * 60_000),
+  /** A parcel with no carrier event for this long (and not delivered) raises a stalled-parcel alert. */
+  KC_PARCEL_STALL_MS: positiveInt.default(48 * 3_600_000),
+  /** How often the follower looks for parcels that are due. */
+  KC_PARCEL_TICK_MS: positiveInt.default(5_000),
+  /** Parcels are followed at most this long after dispatch. */
+  KC_PARCEL_FOLLOW_MS: positiveInt.default(30 * 86_400_000),
 });
+
+const COURIER_VARS = ['KC_COURIER_PARTNER_ID', 'KC_COURIER_API_KEY', 'KC_COURIER_PUSH_SECRET', 'KC_COURIER_CALLBACK_URL'] as const;
+
+/** Following parcels needs all of the carrier's settings or none: half a configuration fails at start. */
+function courierProblems(config: Record<string, unknown>): z.core.$ZodRawIssue[] {
+  if (config['KC_COURIER_URL'] === undefined) return [];
+  return COURIER_VARS.filter((v) => config[v] === undefined).map((v) => ({
+    code: 'custom' as const,
+    path: [v],
+    message: 'required with KC_COURIER_URL',
+    input: undefined,
+  }));
+}
 
 export type Config = z.infer<typeof schema>;
 
@@ -75,7 +113,7 @@ export class ConfigError extends Error {
 }
 
 export function parseConfig(env: Record<string, string | undefined>): Config {
-  const result = schema.safeParse(env);
+  const result = schema.superRefine((config, ctx) => courierProblems(config).forEach((issue) => ctx.addIssue(issue))).safeParse(env);
   if (result.success) return result.data;
   const lines = result.error.issues.map((i) => {
     const variable = String(i.path[0] ?? '?');

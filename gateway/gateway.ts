@@ -35,6 +35,7 @@ import { createRestApp } from './rest/app.js';
 import { createCaseEventsHub, type CaseEventsHub } from './store/case-events.js';
 import { createCaseStore } from './store/case-store.js';
 import { createWorkerLoop, type WorkerLoop } from './workers/loop.js';
+import { createTrackingFollower } from './tracking/tracking.js';
 
 export interface GatewayOptions {
   config: Config;
@@ -78,7 +79,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const peerClient = createPeerClient({ address: config.KC_PEER_URL, tls, peer, timeoutMs: config.KC_PEER_TIMEOUT_MS });
 
   const loops: WorkerLoop[] = [];
-  const wake = { dispatcher: () => dispatcherLoop?.wake(), submitter: () => submitterLoop?.wake() };
+  const wake = { dispatcher: () => dispatcherLoop?.wake(), submitter: () => submitterLoop?.wake(), parcelFollower: () => followerLoop?.wake() };
   const ctx: GatewayContext = {
     district,
     peer,
@@ -110,7 +111,9 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     createDeadlineWatcher(ctx, { routing, onCardQueued: () => notifierLoop.wake() }).tick,
     logger,
   );
-  loops.push(dispatcherLoop, submitterLoop, pollerLoop, registrationLoop, notifierLoop, watcherLoop);
+  // Parcels this district dispatched are followed at the carrier when one is configured.
+  const followerLoop = createTrackingFollower(ctx);
+  loops.push(dispatcherLoop, submitterLoop, pollerLoop, registrationLoop, notifierLoop, watcherLoop, ...(followerLoop ? [followerLoop] : []));
 
   const trustTimer = setInterval(() => {
     try {
@@ -139,7 +142,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       () => false,
     ),
   });
-  const http: HttpServer = createServer(createRestApp({ ctx, ready }));
+  const http: HttpServer = createServer(createRestApp({ ctx, ready, redis }));
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(config.KC_HTTP_PORT, config.KC_HTTP_HOST, () => resolve());

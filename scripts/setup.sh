@@ -2,7 +2,8 @@
 # Prepare a machine to build and test Kuacheng. Idempotent, and fast when nothing is missing.
 #
 #   1. System tools (Debian apt): redis-server (integration tests start their own on loopback),
-#      openssl (verifying signatures by hand, certificate checks). `apt-get update` runs only when
+#      openssl (verifying signatures by hand, certificate checks), chromium (the citizen page is
+#      checked in headless Chromium, driven by playwright-core). `apt-get update` runs only when
 #      something has to be installed. Uses sudo when not root.
 #   2. npm ci, when node_modules is missing or package-lock.json is newer than the last install
 #      (node_modules/.package-lock.json).
@@ -28,6 +29,7 @@ fi
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 
 if ((${#missing[@]} > 0)); then
   command -v apt-get >/dev/null 2>&1 ||
@@ -48,7 +50,7 @@ if ((${#missing[@]} > 0)); then
     cat "$apt_log" >&2
     die "apt-get failed to install ${missing[*]}"
   fi
-  for cmd in redis-server openssl; do
+  for cmd in redis-server openssl chromium; do
     command -v "$cmd" >/dev/null 2>&1 || die "$cmd is still missing after apt-get install"
   done
   say "installed ${missing[*]}"

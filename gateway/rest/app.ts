@@ -18,16 +18,22 @@ import { requireCase } from '../cases/require-case.js';
 import { isMappingProblem, recordApprovalProblem } from '../approval/problems.js';
 import { caseActionRoutes } from './case-actions.js';
 import { supervisionRoutes } from './supervision-routes.js';
+import { citizenRoutes } from '../citizen/routes.js';
+import type { Cluster, Redis } from 'ioredis';
+import { trackingRoutes } from '../tracking/routes.js';
+import { createParcelStore } from '../tracking/parcel-store.js';
 
 export interface RestDeps {
   ctx: GatewayContext;
   /** Readiness of the things the gateway cannot work without. */
   ready(): Promise<Record<string, boolean>>;
+  /** The gateway's Redis client: citizen tracking counts its rate limits there. */
+  redis: Redis | Cluster;
 }
 
 const MEMBER = /^[A-Z0-9]{26}$/;
 
-export function createRestApp({ ctx, ready }: RestDeps): express.Express {
+export function createRestApp({ ctx, ready, redis }: RestDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
@@ -113,6 +119,8 @@ export function createRestApp({ ctx, ready }: RestDeps): express.Express {
 
   app.use(caseActionRoutes(ctx));
   app.use(supervisionRoutes(ctx));
+  app.use(citizenRoutes({ ctx, redis }));
+  app.use(trackingRoutes({ ctx, parcels: createParcelStore(ctx.store), pushSecret: ctx.config.KC_COURIER_PUSH_SECRET }));
 
   app.use((_req, _res, next) => next(new AppError('ROUTE_NOT_FOUND', 'no such route')));
 

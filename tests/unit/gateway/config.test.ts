@@ -49,7 +49,35 @@ describe('parseConfig', () => {
       KC_NOTIFY_BASE_DELAY_MS: 1000,
       KC_NOTIFY_MAX_DELAY_MS: 300_000,
       KC_NOTIFY_POLL_MS: 1000,
+      KC_COURIER_TIMEOUT_MS: 5000,
+      KC_PARCEL_POLL_MS: 1_800_000,
+      KC_PARCEL_STALL_MS: 172_800_000,
+      KC_PARCEL_TICK_MS: 5000,
+      KC_PARCEL_FOLLOW_MS: 2_592_000_000,
+      KC_TRACK_LIMIT_PER_CLIENT: 30,
+      KC_TRACK_CLIENT_WINDOW_SECONDS: 600,
+      KC_TRACK_LIMIT_PER_CASE: 10,
+      KC_TRACK_CASE_WINDOW_SECONDS: 3600,
     });
+  });
+
+  it('when the carrier URL is set without its credentials, then every missing one is named', () => {
+    const err = configErrorOf({ ...requiredEnv(), KC_COURIER_URL: 'http://127.0.0.1:4201', KC_COURIER_API_KEY: 'k' });
+    for (const v of ['KC_COURIER_PARTNER_ID', 'KC_COURIER_PUSH_SECRET', 'KC_COURIER_CALLBACK_URL']) expect(err.message).toContain(`${v} (not set): required with KC_COURIER_URL`);
+    expect(err.message).not.toContain('KC_COURIER_API_KEY');
+  });
+
+  it('when the carrier is fully configured, then it parses; without KC_COURIER_URL the credentials are not needed', () => {
+    const courier = {
+      KC_COURIER_URL: 'http://127.0.0.1:4201',
+      KC_COURIER_PARTNER_ID: 'KC-DEV',
+      KC_COURIER_API_KEY: 'key',
+      KC_COURIER_PUSH_SECRET: 'a-push-secret-of-16+',
+      KC_COURIER_CALLBACK_URL: 'http://127.0.0.1:8081/courier/ems/push',
+    };
+    expect(parseConfig({ ...requiredEnv(), ...courier })).toMatchObject(courier);
+    expect(configErrorOf({ ...requiredEnv(), ...courier, KC_COURIER_PUSH_SECRET: 'short' }).message).toContain('KC_COURIER_PUSH_SECRET (invalid)');
+    expect(parseConfig(requiredEnv()).KC_COURIER_URL).toBeUndefined();
   });
 
   it('when numbers and options are given as strings, then they are read as numbers and kept as given', () => {
