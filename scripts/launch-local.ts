@@ -1,6 +1,7 @@
 /**
  * `npm run start:local`: both districts on this machine — two redis-servers (AOF under var/local),
- * two approval-system simulators, two gateways — with dev certificates made if missing.
+ * two approval-system simulators, two gateways, one courier (EMS) simulator — with dev
+ * certificates made if missing.
  * Prints the URLs and stays up until Ctrl-C, then stops every child it started.
  *
  * REDIS_URL_LIWAN / REDIS_URL_NANHAI use existing Redis servers instead of starting them.
@@ -39,6 +40,7 @@ const system = await startLocalSystem({
   dataDir,
   pkiDir,
   ports: PORTS,
+  courierPort: 4201 + offset,
   redisUrls,
   onLine: (line) => console.log(line),
 });
@@ -53,6 +55,8 @@ for (const d of DISTRICTS) {
   console.log(`    redis            ${r.redisUrl}`);
   console.log(`    logs             ${join(dataDir, d, 'logs')}/`);
 }
+console.log(`  courier (EMS) sim  ${system.courier.url}  (script parcels: POST /_sim/parcels; see courier/README.md)`);
+console.log(`  citizen tracking   ${system.districts.liwan.httpUrl}/track   ${system.districts.nanhai.httpUrl}/track`);
 console.log('\nPress Ctrl-C to stop.');
 
 let stopping = false;

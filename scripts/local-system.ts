@@ -1,6 +1,7 @@
 /**
  * Runs the whole two-district system on this machine as child processes: per district a
- * redis-server (AOF on, data under `dataDir`), an approval-system simulator and a gateway.
+ * redis-server (AOF on, data under `dataDir`), an approval-system simulator and a gateway; and
+ * one courier tracking simulator (EMS), which both gateways subscribe parcels at.
  * The local launcher uses it with fixed ports; the end-to-end and fault tests with free ports, and
  * kill or restart single processes through it. Only this module and tests start simulators.
  */
@@ -28,6 +29,8 @@ export interface LocalSystemOptions {
   pkiDir: string;
   /** Fixed ports per district, or 0 everywhere to pick free ones. */
   ports?: Record<District, DistrictPorts>;
+  /** Fixed port of the courier simulator (default: a free one). */
+  courierPort?: number;
   /** Use these Redis servers instead of starting our own. */
   redisUrls?: Partial<Record<District, string>>;
   /** Extra gateway environment per district (e.g. faster retries in tests). */
@@ -60,8 +63,18 @@ export interface DistrictRuntime {
   gateway: ManagedProcess;
 }
 
+/** The carrier's tracking API as the gateways see it, and the partner credentials they use. */
+export interface CourierRuntime {
+  url: string;
+  partnerId: string;
+  apiKey: string;
+  pushSecret: string;
+  simulator: ManagedProcess;
+}
+
 export interface LocalSystem {
   districts: Record<District, DistrictRuntime>;
+  courier: CourierRuntime;
   stop(): Promise<void>;
 }
 
@@ -148,6 +161,21 @@ export async function startLocalSystem(opts: LocalSystemOptions): Promise<LocalS
   const ports = opts.ports ?? (await freeDistrictPorts());
   const node = process.execPath;
   const baseEnv = { ...process.env, NO_COLOR: '1' };
+  const courierPort = opts.courierPort ?? (await freePorts(1))[0]!;
+  const courier: CourierRuntime = {
+    url: `http://127.0.0.1:${courierPort}`,
+    partnerId: 'KC-DEV',
+    apiKey: 'dev-ems-api-key-change-me',
+    pushSecret: 'dev-ems-push-secret-change-me',
+    simulator: managed({
+      name: 'courier-ems',
+      command: node,
+      args: ['--import', 'tsx', 'courier/ems/simulator-main.ts'],
+      env: { ...baseEnv, SIM_PORT: String(courierPort), SIM_HOST: '127.0.0.1', SIM_PARTNER_ID: 'KC-DEV', SIM_API_KEY: 'dev-ems-api-key-change-me', SIM_PUSH_SECRET: 'dev-ems-push-secret-change-me' },
+      logFile: join(opts.dataDir, 'courier', 'logs', 'ems-simulator.log'),
+      ready: jsonMsg('simulator ready'),
+    }),
+  };
 
   const districts = {} as Record<District, DistrictRuntime>;
   for (const d of DISTRICTS) {
@@ -200,6 +228,11 @@ export async function startLocalSystem(opts: LocalSystemOptions): Promise<LocalS
         KC_APPROVAL_URL: `http://127.0.0.1:${p.approval}`,
         KC_APPROVAL_CALLBACK_URL: `${httpUrl}/api/v1/approval-callbacks`,
         KC_APPROVAL_CALLBACK_SECRET: secret,
+        KC_COURIER_URL: courier.url,
+        KC_COURIER_PARTNER_ID: courier.partnerId,
+        KC_COURIER_API_KEY: courier.apiKey,
+        KC_COURIER_PUSH_SECRET: courier.pushSecret,
+        KC_COURIER_CALLBACK_URL: `${httpUrl}/courier/ems/push`,
         ...opts.gatewayEnv?.[d],
       },
       logFile: join(dir, 'logs', 'gateway.log'),
@@ -218,7 +251,9 @@ export async function startLocalSystem(opts: LocalSystemOptions): Promise<LocalS
     };
   }
 
-  const all = DISTRICTS.flatMap((d) => [districts[d].redis, districts[d].simulator, districts[d].gateway]).filter((m): m is ManagedProcess => !!m);
+  const all = [courier.simulator, ...DISTRICTS.flatMap((d) => [districts[d].redis, districts[d].simulator, districts[d].gateway])].filter(
+    (m): m is ManagedProcess => !!m,
+  );
   const started: ManagedProcess[] = [];
   try {
     // Redis and simulators first (gateways need them), then both gateways side by side.
@@ -241,10 +276,11 @@ export async function startLocalSystem(opts: LocalSystemOptions): Promise<LocalS
 
   return {
     districts,
+    courier,
     async stop() {
       // Gateways first, so nothing talks to a Redis that is already gone.
       await Promise.all(DISTRICTS.map((d) => districts[d].gateway.stop()));
-      await Promise.all(DISTRICTS.flatMap((d) => [districts[d].simulator.stop(), districts[d].redis?.stop()]));
+      await Promise.all([courier.simulator.stop(), ...DISTRICTS.flatMap((d) => [districts[d].simulator.stop(), districts[d].redis?.stop()])]);
     },
   };
 }

@@ -203,6 +203,20 @@ describe('docker-compose.yml', () => {
       expect(dependsOn(name)[approvalUrl.hostname]).toBeDefined();
     });
 
+    it('when it follows parcels, then it uses the courier simulator with matching credentials and its own push route', () => {
+      const e = env(name);
+      const courierUrl = new URL(e.KC_COURIER_URL!);
+      const sim = env(courierUrl.hostname);
+      expect(command(courierUrl.hostname)).toEqual(['node', '--import', 'tsx', 'courier/ems/simulator-main.ts']);
+      expect(Number(courierUrl.port)).toBe(Number(sim.SIM_PORT));
+      expect(sim.SIM_HOST).toBe('0.0.0.0');
+      expect([e.KC_COURIER_PARTNER_ID, e.KC_COURIER_API_KEY, e.KC_COURIER_PUSH_SECRET]).toEqual([sim.SIM_PARTNER_ID, sim.SIM_API_KEY, sim.SIM_PUSH_SECRET]);
+      expect(e.KC_COURIER_PUSH_SECRET!.length).toBeGreaterThanOrEqual(16); // gateway/config.ts
+      const callback = new URL(e.KC_COURIER_CALLBACK_URL!);
+      expect([callback.hostname, Number(callback.port), callback.pathname]).toEqual([name, Number(e.KC_HTTP_PORT), '/courier/ems/push']);
+      expect(dependsOn(name)[courierUrl.hostname]).toBe('service_healthy');
+    });
+
     it('when it loads its certificate, then it reads the certs volume read-only, after the certs job completed', () => {
       const e = env(name);
       const certsMount = mounts('certs').find((m) => m.named);
