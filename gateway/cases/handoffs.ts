@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { checkManifest, HANDOFF_KINDS, manifestItem, staffId, type DispatchedStep, type HandoffKind, type ReceivedStep } from '../../courier/handoff.js';
 import { CARRIERS, parseWaybill } from '../../courier/waybill.js';
 import type { GatewayContext } from '../context.js';
-import type { CaseRecord } from '../domain/case.js';
+import type { CaseEvent, CaseRecord } from '../domain/case.js';
 import type { District } from '../domain/district.js';
 import { AppError, invalidFields, type FieldIssue } from '../errors.js';
 import { recordSharedEvent } from './shared-events.js';
@@ -59,6 +59,19 @@ export interface HandoffView {
   discrepancies?: ReceivedStep['discrepancies'];
   /** The parcel as the carrier reports it (gateway/tracking/parcel-view.ts). */
   tracking: ParcelTrackingView;
+}
+
+/** A hand-off's dispatch step and whether it was received, from the case's events: the cheap lookup of the hot path. */
+export function dispatchOf(events: readonly CaseEvent[], handoffId: string): { step: DispatchedStep; received: boolean } | undefined {
+  let step: DispatchedStep | undefined;
+  let received = false;
+  for (const e of events) {
+    if (e.kind !== 'handoff' || e.data?.['handoffId'] !== handoffId) continue;
+    const s = e.data as DispatchedStep | ReceivedStep;
+    if (s.step === 'dispatched') step = s;
+    else received = true;
+  }
+  return step && { step, received };
 }
 
 /** The chain of custody as both sides see it, oldest first. */

@@ -11,17 +11,18 @@
 import { createHash } from 'node:crypto';
 import { CourierError } from '../../courier/errors.js';
 import { NEEDS_ATTENTION, type TrackingEvent } from '../../courier/tracking-status.js';
-import { mergeEvents, toTimelineEvent, type TimelineEvent } from '../../courier/tracking-timeline.js';
+import { mergeEvents, toTimelineEvent, type MergeResult, type ParcelTimeline, type TimelineEvent } from '../../courier/tracking-timeline.js';
 import type { GatewayContext } from '../context.js';
 import type { CaseRecord } from '../domain/case.js';
 import { PARCEL_ALERT_REASONS } from '../domain/shared-events.js';
-import { handoffsOf, type HandoffView } from '../cases/handoffs.js';
+import { dispatchOf, handoffsOf, type HandoffView } from '../cases/handoffs.js';
 import { recordSharedEvent } from '../cases/shared-events.js';
 import { parcelTimelineOf } from './parcel-view.js';
 import type { ParcelRef, ParcelStore } from './parcel-store.js';
 
 export interface IngestOutcome {
-  outcome: 'recorded' | 'nothing_new' | 'unknown_parcel';
+  /** over_limit: the parcel would pass MAX_EVENTS_PER_PARCEL — a feed gone wrong; logged, not recorded. */
+  outcome: 'recorded' | 'nothing_new' | 'unknown_parcel' | 'over_limit';
   added: number;
   duplicates: number;
   /** Events refused one by one (bad time, too long a text); logged by code, never their text. */
@@ -44,19 +45,28 @@ function contentId(prefix: string, events: readonly TimelineEvent[]): string {
   return `${prefix}:${h.digest('hex').slice(0, 24)}`;
 }
 
-/** Checks each event on its own: one bad event is refused, the rest of the batch goes on. */
-function acceptable(ctx: GatewayContext, ref: ParcelRef, waybill: string, events: readonly TrackingEvent[]): TrackingEvent[] {
-  const ok: TrackingEvent[] = [];
+/**
+ * Merges a batch; when an event in it is bad (an impossible time, too long a text), that event is
+ * refused and logged by code — never its text — and the rest of the batch goes on. The whole batch
+ * is tried first: checking each event on its own costs as much again, and bad events are rare.
+ */
+function mergeGood(ctx: GatewayContext, ref: ParcelRef, timeline: ParcelTimeline, events: readonly TrackingEvent[]): { merged: MergeResult; refused: number } {
+  try {
+    return { merged: mergeEvents(timeline, events), refused: 0 };
+  } catch (err) {
+    if (!(err instanceof CourierError) || err.code === 'TRACKING_TOO_MANY_EVENTS') throw err;
+  }
+  const good: TrackingEvent[] = [];
   for (const e of events) {
     try {
-      toTimelineEvent(waybill, e);
-      ok.push(e);
+      toTimelineEvent(timeline.waybill, e);
+      good.push(e);
     } catch (err) {
       if (!(err instanceof CourierError)) throw err;
       ctx.logger.warn({ ...ref, code: err.code, rawCode: String(e.rawCode).slice(0, 8) }, 'carrier event refused');
     }
   }
-  return ok;
+  return { merged: mergeEvents(timeline, good), refused: events.length - good.length };
 }
 
 export async function ingestCarrierEvents(
@@ -66,12 +76,20 @@ export async function ingestCarrierEvents(
   events: readonly TrackingEvent[],
   source: 'push' | 'poll',
 ): Promise<IngestOutcome> {
-  const record = await ctx.store.getCase(ref.caseNo);
-  const handoff = findHandoff(record, ref.handoffId);
-  if (!record || !handoff) return { outcome: 'unknown_parcel', added: 0, duplicates: 0, refused: 0 };
-  const good = acceptable(ctx, ref, handoff.waybill, events);
-  const refused = events.length - good.length;
-  const merged = mergeEvents(parcelTimelineOf(record.events, ref.handoffId, handoff.waybill), good);
+  // The events are all a parcel needs (the record hash holds envelopes too, and costs twice as much to read).
+  const caseEvents = await ctx.store.getEvents(ref.caseNo, 0);
+  const dispatch = dispatchOf(caseEvents, ref.handoffId);
+  if (!dispatch) return { outcome: 'unknown_parcel', added: 0, duplicates: 0, refused: 0 };
+  const { waybill, handoffKind } = dispatch.step;
+  let mergedGood: ReturnType<typeof mergeGood>;
+  try {
+    mergedGood = mergeGood(ctx, ref, parcelTimelineOf(caseEvents, ref.handoffId, waybill), events);
+  } catch (err) {
+    if (!(err instanceof CourierError && err.code === 'TRACKING_TOO_MANY_EVENTS')) throw err;
+    ctx.logger.error({ ...ref, source, code: err.code }, 'carrier events beyond the limit of a parcel; not recorded');
+    return { outcome: 'over_limit', added: 0, duplicates: 0, refused: events.length };
+  }
+  const { merged, refused } = mergedGood;
   const status = merged.timeline.state.status;
   const log = { ...ref, source, added: merged.added.length, duplicates: merged.duplicates, late: merged.late, status };
   if (merged.added.length === 0) {
@@ -83,21 +101,21 @@ export async function ingestCarrierEvents(
     caseNo: ref.caseNo,
     kind: 'tracking',
     eventId: contentId(`tracking:${ref.handoffId}`, merged.added),
-    data: { handoffId: ref.handoffId, waybill: handoff.waybill, events: added },
+    data: { handoffId: ref.handoffId, waybill, events: added },
     note: merged.timeline.state.status,
   });
   ctx.logger.info(log, 'carrier events recorded');
 
   const last = merged.timeline.events.at(-1)!;
   if (merged.statusChanged && isAlertReason(status) && NEEDS_ATTENTION.has(status)) {
-    await raiseParcelAlert(ctx, parcels, ref, handoff.waybill, status, last);
+    await raiseParcelAlert(ctx, parcels, ref, waybill, status, last);
   }
-  if (status === 'delivered' && handoff.kind === 'result_to_applicant') {
+  if (status === 'delivered' && handoffKind === 'result_to_applicant') {
     await recordSharedEvent(ctx, {
       caseNo: ref.caseNo,
       kind: 'result_delivered',
       eventId: `result-delivered:${ref.handoffId}`,
-      data: { handoffId: ref.handoffId, waybill: handoff.waybill, deliveredAt: last.eventTime },
+      data: { handoffId: ref.handoffId, waybill, deliveredAt: last.eventTime },
     });
   }
   return { outcome: 'recorded', added: added.length, duplicates: merged.duplicates, refused, status };

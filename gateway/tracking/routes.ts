@@ -52,9 +52,11 @@ export function trackingRoutes({ ctx, parcels, pushSecret }: TrackingRouteDeps):
     for (const s of mapped.skipped) ctx.logger.warn({ ...ref, pushId: push.pushId, code: s.code, index: s.index }, 'carrier trace skipped');
     if (mapped.unknownCodes.length) ctx.logger.warn({ ...ref, codes: mapped.unknownCodes.slice(0, 10) }, 'carrier codes not in our table; kept as exceptions');
     const result = await ingestCarrierEvents(ctx, parcels, ref, mapped.events, 'push');
-    if (result.outcome === 'unknown_parcel') {
-      ctx.logger.warn({ ...ref, pushId: push.pushId, code: 'UNKNOWN_PARCEL' }, 'carrier push for a hand-off no longer here; acknowledged and ignored');
-      res.status(202).json({ status: 'ignored', reason: 'UNKNOWN_PARCEL' });
+    if (result.outcome === 'unknown_parcel' || result.outcome === 'over_limit') {
+      // Acknowledged, so the carrier stops resending what we will not record; the log says why.
+      const reason = result.outcome === 'unknown_parcel' ? 'UNKNOWN_PARCEL' : 'TOO_MANY_EVENTS';
+      ctx.logger.warn({ ...ref, pushId: push.pushId, code: reason }, 'carrier push acknowledged and ignored');
+      res.status(202).json({ status: 'ignored', reason });
       return;
     }
     // Pushes are flowing: the polling fallback can wait.
