@@ -63,6 +63,7 @@ import { REPO_ROOT } from '../../scripts/processes.js';
 import { application, at, createTestContext, dropPrefix } from '../integration/supervision/harness.js';
 import { prng } from '../helpers/prng.js';
 import { startRedis, uniquePrefix } from '../helpers/redis.js';
+import { materialsDispatch } from '../helpers/handoffs.js';
 
 const PARCELS = Number(process.env['BENCH_PARCELS'] ?? 1_000);
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 3);
@@ -222,15 +223,7 @@ async function newCaseWithParcel(ctx: GatewayContext, p: number): Promise<Parcel
     meta: { id: messageId, type: 'application', direction: 'out', from: 'liwan', to: 'nanhai', seq: 1, delivery: 'queued', attempts: 0, createdAt },
   });
   if (!created.created) throw new Error(`case ${caseNo} exists already`);
-  const handoff = await dispatchHandoff(ctx, caseNo, {
-    kind: 'materials_to_handling',
-    manifest: [{ name: '公司章程', form: 'original', copies: 1, pages: 12 }],
-    sealNo: 'LW-SEAL-000777',
-    handedBy: 'LW-W-0007',
-    takenBy: 'EMS-C-0042',
-    carrier: 'ems',
-    waybill: waybill(p),
-  });
+  const handoff = await dispatchHandoff(ctx, caseNo, materialsDispatch({ waybill: waybill(p) }));
   return { caseNo, handoffId: handoff.handoffId };
 }
 

@@ -5,11 +5,11 @@
  * completed case is rated from the page — and the page asks nothing of any host but 127.0.0.1.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { recordSharedEvent } from '../../gateway/cases/shared-events.js';
 import { NOT_FOUND_MESSAGE } from '../../gateway/citizen/lookup.js';
 import { applicationFor, COMPANY_NAME, PHONE, postJson } from '../helpers/applications.js';
 import { lookUp, openTrackingPage, rateOnPage, readParcels, readProgress, type TrackingPage } from '../helpers/browser.js';
 import { eventually, startTwoGateways, type TwoGateways } from '../helpers/gateways.js';
+import { dispatchMaterials, recordScans } from '../helpers/handoffs.js';
 import { startRedis, type RedisHandle } from '../helpers/redis.js';
 
 const LAST4 = PHONE.slice(-4);
@@ -45,31 +45,13 @@ async function newCase(): Promise<string> {
 /** A case whose materials left Liwan by EMS, with three carrier scans (the last echoes the applicant). */
 async function caseWithParcel(): Promise<string> {
   const caseNo = await newCase();
-  const sent = await postJson(`${sys.httpUrl.liwan}/api/v1/cases/${caseNo}/handoffs`, {
-    kind: 'materials_to_handling',
-    manifest: [{ name: '公司章程', form: 'original', copies: 1, pages: 12 }],
-    sealNo: 'LW-SEAL-000888',
-    handedBy: 'LW-W-0007',
-    takenBy: 'EMS-C-0042',
-    carrier: 'ems',
-    waybill: WAYBILL,
-  });
-  expect(sent.status, JSON.stringify(sent.body)).toBe(201);
-  await recordSharedEvent(sys.gateways.liwan.ctx, {
-    caseNo,
-    kind: 'tracking',
-    eventId: `tracking:${sent.body.handoffId}:1`,
-    data: {
-      handoffId: sent.body.handoffId,
-      waybill: WAYBILL,
-      events: [
-        { waybill: WAYBILL, eventTime: '2026-03-16T11:05:00+08:00', status: 'picked_up', rawCode: '10', rawText: '已收寄', location: '广州市荔湾区邮政局' },
-        // Written with a UTC offset by the carrier: still shown in Beijing time.
-        { waybill: WAYBILL, eventTime: '2026-03-16T10:20:00Z', status: 'in_transit', rawCode: '20', rawText: '离开广州处理中心', location: '广州处理中心' },
-        { waybill: WAYBILL, eventTime: '2026-03-17T08:40:00+08:00', status: 'out_for_delivery', rawCode: '40', rawText: `派送中，收件人${COMPANY_NAME}` },
-      ],
-    },
-  });
+  const handoffId = await dispatchMaterials(sys.httpUrl.liwan, caseNo, { waybill: WAYBILL });
+  await recordScans(sys.gateways.liwan.ctx, caseNo, handoffId, WAYBILL, [
+    { eventTime: '2026-03-16T11:05:00+08:00', status: 'picked_up', rawCode: '10', rawText: '已收寄', location: '广州市荔湾区邮政局' },
+    // Written with a UTC offset by the carrier: still shown in Beijing time.
+    { eventTime: '2026-03-16T10:20:00Z', status: 'in_transit', rawCode: '20', rawText: '离开广州处理中心', location: '广州处理中心' },
+    { eventTime: '2026-03-17T08:40:00+08:00', status: 'out_for_delivery', rawCode: '40', rawText: `派送中，收件人${COMPANY_NAME}` },
+  ]);
   return caseNo;
 }
 

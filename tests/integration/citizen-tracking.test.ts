@@ -9,11 +9,11 @@
  */
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { recordSharedEvent } from '../../gateway/cases/shared-events.js';
 import { NOT_FOUND_MESSAGE } from '../../gateway/citizen/lookup.js';
 import type { District } from '../../gateway/domain/district.js';
 import { ADDRESS, applicationFor, COMPANY_NAME, CREDIT_CODES, getJson, PHONE, postJson } from '../helpers/applications.js';
 import { eventually, startTwoGateways, type TwoGateways } from '../helpers/gateways.js';
+import { dispatchMaterials, recordScans } from '../helpers/handoffs.js';
 import { startRedis, type RedisHandle } from '../helpers/redis.js';
 
 const PER_CLIENT = 8;
@@ -102,30 +102,11 @@ const WAYBILL = 'EA123456785CN';
 /** A case with its materials dispatched at Liwan and two carrier scans, the last echoing the applicant. */
 async function caseWithParcel(): Promise<string> {
   const caseNo = await newCase();
-  const sent = await postJson(`${sys.httpUrl.liwan}/api/v1/cases/${caseNo}/handoffs`, {
-    kind: 'materials_to_handling',
-    manifest: [{ name: '公司章程', form: 'original', copies: 1, pages: 12 }],
-    sealNo: 'LW-SEAL-000777',
-    handedBy: 'LW-W-0007',
-    takenBy: 'EMS-C-0042',
-    carrier: 'ems',
-    waybill: WAYBILL,
-  });
-  expect(sent.status, JSON.stringify(sent.body)).toBe(201);
-  // As the tracking ingest records them (gateway/tracking): carrier events as a shared event.
-  await recordSharedEvent(sys.gateways.liwan.ctx, {
-    caseNo,
-    kind: 'tracking',
-    eventId: `tracking:${sent.body.handoffId}:1`,
-    data: {
-      handoffId: sent.body.handoffId,
-      waybill: WAYBILL,
-      events: [
-        { waybill: WAYBILL, eventTime: '2026-03-16T11:00:00+08:00', status: 'picked_up', rawCode: '10', rawText: '已收寄', location: '广州市荔湾区邮政局' },
-        { waybill: WAYBILL, eventTime: '2026-03-16T18:20:00+08:00', status: 'in_transit', rawCode: '20', rawText: `离开广州处理中心，收件人${COMPANY_NAME}，电话${PHONE}`, location: '广州处理中心' },
-      ],
-    },
-  });
+  const handoffId = await dispatchMaterials(sys.httpUrl.liwan, caseNo, { waybill: WAYBILL });
+  await recordScans(sys.gateways.liwan.ctx, caseNo, handoffId, WAYBILL, [
+    { eventTime: '2026-03-16T11:00:00+08:00', status: 'picked_up', rawCode: '10', rawText: '已收寄', location: '广州市荔湾区邮政局' },
+    { eventTime: '2026-03-16T18:20:00+08:00', status: 'in_transit', rawCode: '20', rawText: `离开广州处理中心，收件人${COMPANY_NAME}，电话${PHONE}`, location: '广州处理中心' },
+  ]);
   return caseNo;
 }
 

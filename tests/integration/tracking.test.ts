@@ -11,6 +11,7 @@ import { s10CheckDigit } from '../../courier/waybill.js';
 import type { District } from '../../gateway/domain/district.js';
 import { applicationFor, getJson, postJson } from '../helpers/applications.js';
 import { eventually, startTwoGateways, type TwoGateways } from '../helpers/gateways.js';
+import { dispatchMaterials as dispatchAt } from '../helpers/handoffs.js';
 import { startRedis, type RedisHandle } from '../helpers/redis.js';
 
 const PARTNER = { id: 'KC-TEST', apiKey: 'test-api-key-0001', secret: 'test-push-secret-0123456789' };
@@ -59,19 +60,7 @@ async function newCase(): Promise<string> {
   return created.body.caseNo as string;
 }
 
-async function dispatchMaterials(caseNo: string, waybill: string): Promise<string> {
-  const sent = await postJson(`${sys.httpUrl.liwan}/api/v1/cases/${caseNo}/handoffs`, {
-    kind: 'materials_to_handling',
-    manifest: [{ name: '公司章程', form: 'original', copies: 1, pages: 12 }],
-    sealNo: 'LW-SEAL-000777',
-    handedBy: 'LW-W-0007',
-    takenBy: 'EMS-C-0042',
-    carrier: 'ems',
-    waybill,
-  });
-  expect(sent.status, JSON.stringify(sent.body)).toBe(201);
-  return sent.body.handoffId as string;
-}
+const dispatchMaterials = (caseNo: string, waybill: string): Promise<string> => dispatchAt(sys.httpUrl.liwan, caseNo, { waybill });
 
 async function trackingAt(d: District, caseNo: string, handoffId: string) {
   const view = (await getJson(`${sys.httpUrl[d]}/api/v1/cases/${caseNo}`)).body;
