@@ -62,16 +62,19 @@ export interface HandoffView {
 }
 
 /** A hand-off's dispatch step and whether it was received, from the case's events: the cheap lookup of the hot path. */
-export function dispatchOf(events: readonly CaseEvent[], handoffId: string): { step: DispatchedStep; received: boolean } | undefined {
-  let step: DispatchedStep | undefined;
+export function dispatchOf(
+  events: readonly CaseEvent[],
+  handoffId: string,
+): { step: DispatchedStep; dispatchedAt: string; received: boolean } | undefined {
+  let found: { step: DispatchedStep; dispatchedAt: string } | undefined;
   let received = false;
   for (const e of events) {
     if (e.kind !== 'handoff' || e.data?.['handoffId'] !== handoffId) continue;
     const s = e.data as DispatchedStep | ReceivedStep;
-    if (s.step === 'dispatched') step = s;
+    if (s.step === 'dispatched') found = { step: s, dispatchedAt: e.at };
     else received = true;
   }
-  return step && { step, received };
+  return found && { ...found, received };
 }
 
 /** The chain of custody as both sides see it, oldest first. */

@@ -17,7 +17,8 @@ import type { EmsClient } from '../../courier/ems/client.js';
 import { isCourierError } from '../../courier/errors.js';
 import type { GatewayContext } from '../context.js';
 import { backoffDelay } from '../workers/backoff.js';
-import { findHandoff, ingestCarrierEvents, raiseParcelAlert } from './ingest.js';
+import { dispatchOf } from '../cases/handoffs.js';
+import { ingestCarrierEvents, raiseParcelAlert } from './ingest.js';
 import { parcelTimelineOf } from './parcel-view.js';
 import { parseParcelMember, type ParcelRef, type ParcelStore } from './parcel-store.js';
 
@@ -69,28 +70,29 @@ export function createParcelFollower(ctx: GatewayContext, { client, callbackUrl,
 
   const lookAt = async (ref: ParcelRef): Promise<void> => {
     const now = ctx.clock.now();
-    const record = await ctx.store.getCase(ref.caseNo);
-    const handoff = findHandoff(record, ref.handoffId);
-    if (!record || !handoff) {
+    const dispatch = dispatchOf(await ctx.store.getEvents(ref.caseNo, 0), ref.handoffId);
+    if (!dispatch) {
       ctx.logger.error(ref, 'followed parcel without its case or hand-off; no longer followed');
       return parcels.finish(ref);
     }
+    const { waybill } = dispatch.step;
     const state = await parcels.getState(ref);
-    if (state.subscribedAt === undefined && !(await subscribe(ref, handoff.waybill))) return;
-    if (state.subscribedAt !== undefined) await poll(ref, handoff.waybill);
+    if (state.subscribedAt === undefined && !(await subscribe(ref, waybill))) return;
+    if (state.subscribedAt !== undefined) await poll(ref, waybill);
 
-    const fresh = (await ctx.store.getCase(ref.caseNo)) ?? record;
-    const timeline = parcelTimelineOf(fresh.events, ref.handoffId, handoff.waybill);
+    // Read again: the poll may have recorded events, and staff may have received the parcel meanwhile.
+    const events = await ctx.store.getEvents(ref.caseNo, 0);
+    const timeline = parcelTimelineOf(events, ref.handoffId, waybill);
     const status = timeline.state.status;
-    const received = findHandoff(fresh, ref.handoffId)?.status !== 'in_transit';
-    const dispatchedAt = Date.parse(handoff.dispatchedAt);
+    const received = dispatchOf(events, ref.handoffId)?.received ?? false;
+    const dispatchedAt = Date.parse(dispatch.dispatchedAt);
     if (status === 'delivered' || status === 'expired' || received || now - dispatchedAt > cfg.KC_PARCEL_FOLLOW_MS) {
       ctx.logger.info({ ...ref, status, received }, 'parcel no longer followed');
       return parcels.finish(ref);
     }
     const last = timeline.events.at(-1);
     const quietSince = last?.atMs ?? dispatchedAt;
-    if (now - quietSince >= cfg.KC_PARCEL_STALL_MS) await raiseParcelAlert(ctx, parcels, ref, handoff.waybill, 'stalled', last);
+    if (now - quietSince >= cfg.KC_PARCEL_STALL_MS) await raiseParcelAlert(ctx, parcels, ref, waybill, 'stalled', last);
     // Next look: after the poll interval, or when the parcel would count as stalled if sooner.
     const stallAt = quietSince + cfg.KC_PARCEL_STALL_MS;
     await parcels.reschedule(ref, Math.min(now + cfg.KC_PARCEL_POLL_MS, stallAt > now ? stallAt : now + cfg.KC_PARCEL_POLL_MS));

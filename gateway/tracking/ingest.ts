@@ -13,9 +13,8 @@ import { CourierError } from '../../courier/errors.js';
 import { NEEDS_ATTENTION, type TrackingEvent } from '../../courier/tracking-status.js';
 import { mergeEvents, toTimelineEvent, type MergeResult, type ParcelTimeline, type TimelineEvent } from '../../courier/tracking-timeline.js';
 import type { GatewayContext } from '../context.js';
-import type { CaseRecord } from '../domain/case.js';
 import { PARCEL_ALERT_REASONS } from '../domain/shared-events.js';
-import { dispatchOf, handoffsOf, type HandoffView } from '../cases/handoffs.js';
+import { dispatchOf } from '../cases/handoffs.js';
 import { recordSharedEvent } from '../cases/shared-events.js';
 import { parcelTimelineOf } from './parcel-view.js';
 import type { ParcelRef, ParcelStore } from './parcel-store.js';
@@ -32,11 +31,6 @@ export interface IngestOutcome {
 
 type AlertReason = (typeof PARCEL_ALERT_REASONS)[number];
 const isAlertReason = (s: string): s is AlertReason => (PARCEL_ALERT_REASONS as readonly string[]).includes(s);
-
-/** The parcel behind a hand-off of the case, or undefined when the case or hand-off is not here. */
-export function findHandoff(record: CaseRecord | null, handoffId: string): HandoffView | undefined {
-  return record ? handoffsOf(record).find((h) => h.handoffId === handoffId) : undefined;
-}
 
 /** A shared event id from the content it records: the same content gives the same id. */
 function contentId(prefix: string, events: readonly TimelineEvent[]): string {

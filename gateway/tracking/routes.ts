@@ -14,7 +14,8 @@ import { mapEmsTraces } from '../../courier/ems/mapping.js';
 import { isCourierError } from '../../courier/errors.js';
 import type { GatewayContext } from '../context.js';
 import { AppError } from '../errors.js';
-import { findHandoff, ingestCarrierEvents } from './ingest.js';
+import { handoffsOf } from '../cases/handoffs.js';
+import { ingestCarrierEvents } from './ingest.js';
 import type { ParcelStore } from './parcel-store.js';
 
 const ATTENTION_LIMIT = 500;
@@ -73,7 +74,8 @@ export function trackingRoutes({ ctx, parcels, pushSecret }: TrackingRouteDeps):
   router.get('/api/v1/parcels/attention', async (_req, res) => {
     const parcelsOut = [];
     for (const { ref, sinceMs } of await parcels.listAttention(ATTENTION_LIMIT)) {
-      const handoff = findHandoff(await ctx.store.getCase(ref.caseNo), ref.handoffId);
+      const record = await ctx.store.getCase(ref.caseNo);
+      const handoff = record ? handoffsOf(record).find((h) => h.handoffId === ref.handoffId) : undefined;
       // Moving again, delivered, or received by staff: off the list.
       if (!handoff || !handoff.tracking.needsAttention || handoff.status !== 'in_transit') {
         await parcels.clearAttention(ref);
