@@ -153,6 +153,32 @@ describe('pushes that must not be believed', () => {
   });
 });
 
+describe('a parcel whose hand-off is closed', () => {
+  it('when a late scan is pushed after staff received the parcel, then it is recorded and nothing breaks', async () => {
+    const caseNo = await newCase();
+    const waybill = nextWaybill();
+    await sim('/_sim/parcels', { waybillNo: waybill, journey: 'delivered' });
+    const handoffId = await dispatchMaterials(caseNo, waybill);
+    await subscribed(waybill);
+    await sim(`/_sim/parcels/${waybill}/advance`, { steps: 4 });
+    await eventually(async () => (await trackingAt('nanhai', caseNo, handoffId)).tracking?.events.length === 4, 'four scans at nanhai');
+    const receipt = await postJson(`${sys.httpUrl.nanhai}/api/v1/cases/${caseNo}/handoffs/${handoffId}/receipt`, {
+      receivedBy: 'NH-R-0003',
+      sealIntact: true,
+      received: [{ name: '公司章程', copies: 1, pages: 12 }],
+    });
+    expect(receipt.status).toBe(201);
+    await sim(`/_sim/parcels/${waybill}/advance`, { all: true });
+    const t = await eventually(async () => {
+      const tracking = (await trackingAt('liwan', caseNo, handoffId)).tracking;
+      return tracking?.status === 'delivered' && tracking;
+    }, 'the late scans recorded');
+    expect(t.events).toHaveLength(6);
+    const pushes = (await sim('/_sim/pushes')).body.pushes.filter((p: any) => p.waybillNo === waybill);
+    expect(pushes.every((p: any) => p.outcome === 'delivered')).toBe(true);
+  });
+});
+
 describe('when pushes stop', () => {
   it('then polling brings the events in', async () => {
     const caseNo = await newCase();
