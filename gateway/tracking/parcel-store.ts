@@ -34,8 +34,6 @@ export function createParcelStore(store: CaseStore) {
   const stateField = (handoffId: string) => `parcel:${handoffId}`;
 
   return {
-    queueOf,
-
     async getState(ref: ParcelRef): Promise<FollowState> {
       const raw = await redis.hget(keys.case(ref.caseNo).record, stateField(ref.handoffId));
       return raw ? (JSON.parse(raw) as FollowState) : {};
@@ -52,10 +50,6 @@ export function createParcelStore(store: CaseStore) {
 
     async finish(ref: ParcelRef): Promise<void> {
       await redis.zrem(queueOf(ref.caseNo), parcelMember(ref));
-    },
-
-    async isFollowed(ref: ParcelRef): Promise<boolean> {
-      return (await redis.zscore(queueOf(ref.caseNo), parcelMember(ref))) !== null;
     },
 
     async indexWaybill(waybill: string, ref: ParcelRef): Promise<void> {
