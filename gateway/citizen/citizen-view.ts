@@ -15,6 +15,7 @@ import type { Applicant } from '../domain/application.js';
 import { CASE_STATE_ZH, type CaseEvent, type CaseRecord, type CaseState } from '../domain/case.js';
 import { DISTRICT_NAME_ZH, type District } from '../domain/district.js';
 import { SHARED_EVENT_ZH, type SharedEventData } from '../domain/shared-events.js';
+import { resultDeliveredOf } from '../tracking/parcel-view.js';
 
 type ViewContext = Pick<GatewayContext, 'catalog' | 'calendar' | 'clock' | 'district'>;
 
@@ -104,7 +105,7 @@ export function citizenView(record: CaseRecord, ctx: ViewContext): CitizenView {
     progress: milestonesOf(record.events),
     result: resultOf(record.events),
     parcels: handoffsOf(record).map((h) => parcelOf(h, secrets)),
-    resultDelivered: resultDeliveredOf(record.events),
+    resultDelivered: deliveryOf(record.events),
     rating: ratingOf(record, ctx.district),
   };
 }
@@ -158,11 +159,9 @@ function resultOf(events: readonly CaseEvent[]): CitizenView['result'] {
   return { decision: d.decision, decisionLabel: CASE_STATE_ZH[d.decision], documentName: d.documentName, issuedAt: d.issuedAt };
 }
 
-function resultDeliveredOf(events: readonly CaseEvent[]): CitizenView['resultDelivered'] {
-  const e = events.find((ev) => ev.kind === 'result_delivered');
-  if (!e?.data) return null;
-  const d = e.data as SharedEventData<'result_delivered'>;
-  return { deliveredAt: d.deliveredAt, waybill: d.waybill };
+function deliveryOf(events: readonly CaseEvent[]): CitizenView['resultDelivered'] {
+  const d = resultDeliveredOf(events);
+  return d && { deliveredAt: d.deliveredAt, waybill: d.waybill };
 }
 
 /** Rated where the case was taken in, once, after the decision (gateway/cases/rating.ts). */

@@ -20,7 +20,7 @@ import { backoffDelay } from '../workers/backoff.js';
 import { dispatchOf } from '../cases/handoffs.js';
 import { ingestCarrierEvents, raiseParcelAlert } from './ingest.js';
 import { parcelTimelineOf } from './parcel-view.js';
-import { parseParcelMember, type ParcelRef, type ParcelStore } from './parcel-store.js';
+import { parseParcelMember, type FollowState, type ParcelRef, type ParcelStore } from './parcel-store.js';
 
 const BATCH = 32;
 const LEASE_MS = 60_000;
@@ -35,8 +35,7 @@ export function createParcelFollower(ctx: GatewayContext, { client, callbackUrl,
   const cfg = ctx.config;
 
   /** Subscribes the parcel; true when done, false when it must be tried again later. */
-  const subscribe = async (ref: ParcelRef, waybill: string): Promise<boolean> => {
-    const state = await parcels.getState(ref);
+  const subscribe = async (ref: ParcelRef, waybill: string, state: FollowState): Promise<boolean> => {
     await parcels.indexWaybill(waybill, ref);
     try {
       const { created } = await client.subscribe(waybill, callbackUrl);
@@ -77,7 +76,7 @@ export function createParcelFollower(ctx: GatewayContext, { client, callbackUrl,
     }
     const { waybill } = dispatch.step;
     const state = await parcels.getState(ref);
-    if (state.subscribedAt === undefined && !(await subscribe(ref, waybill))) return;
+    if (state.subscribedAt === undefined && !(await subscribe(ref, waybill, state))) return;
     if (state.subscribedAt !== undefined) await poll(ref, waybill);
 
     // Read again: the poll may have recorded events, and staff may have received the parcel meanwhile.

@@ -96,7 +96,7 @@ export async function ingestCarrierEvents(
     kind: 'tracking',
     eventId: contentId(`tracking:${ref.handoffId}`, merged.added),
     data: { handoffId: ref.handoffId, waybill, events: added },
-    note: merged.timeline.state.status,
+    note: status,
   });
   ctx.logger.info(log, 'carrier events recorded');
 

@@ -77,3 +77,9 @@ export function parcelTrackingView(events: readonly CaseEvent[], handoffId: stri
     alerts,
   };
 }
+
+/** The delivery of the case's result to the applicant, when the carrier reported it (ingest.ts records it once). */
+export function resultDeliveredOf(events: readonly CaseEvent[]): SharedEventData<'result_delivered'> | null {
+  const e = events.find((ev) => ev.kind === 'result_delivered');
+  return e?.data ? (e.data as SharedEventData<'result_delivered'>) : null;
+}

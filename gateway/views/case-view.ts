@@ -4,7 +4,7 @@ import { CASE_STATE_ZH } from '../domain/case.js';
 import type { GatewayContext } from '../context.js';
 import { computeDeadline } from '../deadlines/deadline.js';
 import { handoffsOf } from '../cases/handoffs.js';
-import type { SharedEventData } from '../domain/shared-events.js';
+import { resultDeliveredOf } from '../tracking/parcel-view.js';
 
 type ViewContext = Pick<GatewayContext, 'catalog' | 'calendar' | 'clock'>;
 
@@ -28,15 +28,10 @@ export function caseView(record: CaseRecord, ctx: ViewContext, opts: { includeAp
     // Where the paper is and who last held it.
     handoffs: handoffsOf(record),
     // The carrier delivered the result to the applicant (gateway/tracking/ingest.ts).
-    resultDelivered: resultDeliveredOf(record),
+    resultDelivered: resultDeliveredOf(record.events),
     events: record.events,
     crossings: record.crossings,
   };
-}
-
-function resultDeliveredOf(record: CaseRecord): SharedEventData<'result_delivered'> | null {
-  const e = record.events.find((ev) => ev.kind === 'result_delivered');
-  return e?.data ? (e.data as SharedEventData<'result_delivered'>) : null;
 }
 
 export type CaseView = ReturnType<typeof caseView>;
