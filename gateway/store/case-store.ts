@@ -33,6 +33,11 @@ export type ApprovalApplyResult =
   | { outcome: 'DUP' | 'SAME' | 'CASE_NOT_FOUND' }
   | { outcome: 'IGNORED'; state: string };
 
+/** What the case list reads of a case: no application, no crossings, no events. */
+export type CaseHead = Pick<CaseRecord, 'caseNo' | 'matterId' | 'origin' | 'handling' | 'state' | 'createdAt' | 'updatedAt'>;
+
+const HEAD_FIELDS = ['matterId', 'origin', 'handling', 'state', 'createdAt', 'updatedAt'] as const;
+
 export interface CaseStore {
   readonly keys: Keys;
   readonly redis: RedisClient;
@@ -82,6 +87,13 @@ export interface CaseStore {
   resendDead(caseNo: string, messageId: string, nowMs: number): Promise<boolean>;
   listDead(): Promise<{ caseNo: string; messageId: string; deadAt: number }[]>;
   getCase(caseNo: string): Promise<CaseRecord | null>;
+  /**
+   * The case list's narrow read (gateway/cases/case-list.ts): a few fields of each case — never
+   * the application — in the order asked, null for a number with no case. Pipelined per shard.
+   */
+  getCaseHeads(caseNos: readonly string[]): Promise<(CaseHead | null)[]>;
+  /** The events of several cases, in the order asked; pipelined per shard. */
+  getEventsOf(caseNos: readonly string[]): Promise<CaseEvent[][]>;
   getEvents(caseNo: string, afterSeq: number): Promise<CaseEvent[]>;
   getArchived(caseNo: string, messageId: string): Promise<{ envelope: Buffer | null; receipt: Buffer | null }>;
   /** Reserves an idempotency key for a forward; returns the earlier `caseNo|requestSha` if the key was taken. */
@@ -122,6 +134,32 @@ export function createCaseStore(redis: RedisClient, prefix: string): CaseStore {
   const splitMember = (member: string) => {
     const bar = member.lastIndexOf('|');
     return { caseNo: member.slice(0, bar), messageId: member.slice(bar + 1) };
+  };
+
+  /**
+   * One pipeline per shard (a Redis Cluster pipeline must stay on one slot), all shards at once;
+   * answers come back in the order of `caseNos`.
+   */
+  const perShard = async <T>(caseNos: readonly string[], add: (p: ReturnType<RedisClient['pipeline']>, caseNo: string) => void, read: (reply: unknown) => T): Promise<T[]> => {
+    const groups = new Map<number, number[]>();
+    caseNos.forEach((caseNo, n) => {
+      const shard = keys.shardFor(caseNo).index;
+      groups.set(shard, [...(groups.get(shard) ?? []), n]);
+    });
+    const out: T[] = new Array<T>(caseNos.length);
+    await Promise.all(
+      [...groups.values()].map(async (positions) => {
+        const pipeline = redis.pipeline();
+        for (const n of positions) add(pipeline, caseNos[n]!);
+        const results = (await pipeline.exec()) ?? [];
+        positions.forEach((n, i) => {
+          const [err, reply] = results[i] ?? [new Error('no reply'), null];
+          if (err) throw err;
+          out[n] = read(reply);
+        });
+      }),
+    );
+    return out;
   };
 
   return {
@@ -279,6 +317,31 @@ export function createCaseStore(redis: RedisClient, prefix: string): CaseStore {
         events: rawEvents.map((e, n) => ({ seq: n + 1, ...(JSON.parse(e) as Omit<CaseEvent, 'seq'>) })),
         crossings,
       };
+    },
+
+    async getCaseHeads(caseNos) {
+      const heads = await perShard(caseNos, (p, caseNo) => p.hmget(keys.case(caseNo).record, ...HEAD_FIELDS), (reply) => reply as (string | null)[]);
+      return heads.map((values, n) => {
+        const [matterId, origin, handling, state, createdAt, updatedAt] = values;
+        if (!state) return null;
+        return {
+          caseNo: caseNos[n]!,
+          matterId: matterId ?? '',
+          origin: origin as District,
+          handling: handling as District,
+          state: state as CaseState,
+          createdAt: createdAt ?? '',
+          updatedAt: updatedAt ?? '',
+        };
+      });
+    },
+
+    async getEventsOf(caseNos) {
+      return perShard(
+        caseNos,
+        (p, caseNo) => p.lrange(keys.case(caseNo).events, 0, -1),
+        (reply) => (reply as string[]).map((e, n) => ({ seq: n + 1, ...(JSON.parse(e) as Omit<CaseEvent, 'seq'>) })),
+      );
     },
 
     async getEvents(caseNo, afterSeq) {
