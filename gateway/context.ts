@@ -11,6 +11,7 @@ import type { TrustStore } from './envelope/trust-store.js';
 import type { VerifyContext } from './envelope/envelope.js';
 import type { Logger } from './logger.js';
 import type { CaseStore } from './store/case-store.js';
+import type { GatewayMetrics } from './metrics/metrics.js';
 
 export interface GatewayContext {
   district: District;
@@ -28,6 +29,8 @@ export interface GatewayContext {
   newId(): string;
   /** Kicks a background worker so fresh work starts now instead of at its next poll. */
   wake: { dispatcher(): void; submitter(): void; parcelFollower(): void };
+  /** Prometheus metrics on this gateway's own registry, and the peer link as this process sees it. */
+  metrics: GatewayMetrics;
 }
 
 export function idFactory(clock: Clock): () => string {

@@ -70,6 +70,7 @@ export function createDispatcher(ctx: GatewayContext, peer: PeerClient): Dispatc
     const bytes = Buffer.from(Signed.encode(signed).finish());
     const sha = sha256Hex(signed.body);
     await ctx.store.recordAttempt(item.caseNo, item.messageId, sha, bytes);
+    const sentAt = performance.now();
     try {
       const receipt = await peer.deliver(signed);
       const claimed = receiptDigest(receipt);
@@ -79,6 +80,7 @@ export function createDispatcher(ctx: GatewayContext, peer: PeerClient): Dispatc
       }
       const digests = envelopeBytes.length > 0 ? [sha, claimed ?? sha] : [sha];
       const opened = openReceipt(receipt, verifyContext(ctx), { id: item.messageId, digests });
+      ctx.metrics.envelopeSent(draft.type, (performance.now() - sentAt) / 1000);
       await ctx.store.completeDelivery(
         item,
         envelopeBytes,
@@ -91,6 +93,7 @@ export function createDispatcher(ctx: GatewayContext, peer: PeerClient): Dispatc
       return undefined;
     } catch (err) {
       if (!(err instanceof AppError)) throw err;
+      ctx.metrics.deliveryFailed(err.code);
       await fail(item, err.code);
       return err.code;
     }

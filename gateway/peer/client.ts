@@ -8,6 +8,8 @@ import { clientCredentials, type TlsMaterial } from '../grpc/tls.js';
 
 export interface PeerClient {
   deliver(envelope: Signed): Promise<Signed>;
+  /** Whether the channel to the peer is, or becomes, ready within `timeoutMs` (connects if idle). */
+  probe(timeoutMs: number): Promise<boolean>;
   close(): void;
 }
 
@@ -34,6 +36,7 @@ export function createPeerClient(opts: { address: string; tls: TlsMaterial; peer
           else resolve(receipt);
         });
       }),
+    probe: (timeoutMs) => new Promise((resolve) => client.waitForReady(Date.now() + timeoutMs, (err) => resolve(!err))),
     close: () => client.close(),
   };
 }

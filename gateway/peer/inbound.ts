@@ -144,6 +144,7 @@ export async function receiveEnvelope(ctx: GatewayContext, signed: Signed, wire:
         throw new AppError('ENVELOPE_REPLAYED', `message id ${env.id} was already used for different content`);
       }
       ctx.logger.info(log, 'duplicate envelope; original receipt returned');
+      ctx.metrics.envelopeReceived(env.type, 'duplicate');
       return Signed.decode(result.receipt);
     }
     case 'OUT_OF_SEQUENCE':
@@ -157,9 +158,11 @@ export async function receiveEnvelope(ctx: GatewayContext, signed: Signed, wire:
       throw new AppError('ENVELOPE_MALFORMED', `an application for ${env.caseNo}, which already exists here`);
     case 'HELD':
       ctx.logger.info({ ...log, inSeq: result.inSeq }, 'envelope stored; held until earlier ones arrive');
+      ctx.metrics.envelopeReceived(env.type, 'held');
       return receipt;
     case 'APPLIED':
       ctx.logger.info({ ...log, applied: result.count }, 'envelope applied');
+      ctx.metrics.envelopeReceived(env.type, 'applied');
       if (env.type === 'application' || env.type === 'event') ctx.wake.submitter();
       // Deadlines of cases handled here are watched; what the origin sends can move them.
       await watchIfHandledHere(ctx, env.caseNo);

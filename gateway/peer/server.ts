@@ -1,8 +1,8 @@
 /** The peer gRPC service: only the other district's gateway may call it (checked on the TLS certificate). */
-import type { ServerUnaryCall, sendUnaryData } from '@grpc/grpc-js';
+import type { Metadata, ServerUnaryCall, sendUnaryData } from '@grpc/grpc-js';
 import { PeerGatewayService, Signed } from '../../protos/gen/kuacheng/peer/v1/peer.js';
 import type { GatewayContext } from '../context.js';
-import { AppError } from '../errors.js';
+import { AppError, GRPC_ERROR_CODE_KEY } from '../errors.js';
 import type { CertificateIdentity } from '../../certs/dev-pki.js';
 import { authenticateCaller } from '../grpc/caller.js';
 import { toServiceError } from '../grpc/errors.js';
@@ -26,6 +26,12 @@ function decode(ctx: GatewayContext, bytes: Buffer): Signed {
   }
 }
 
+/** The stable code a refusal carries in its trailer (INTERNAL when none), for the rejection counter. */
+function refusalCode(refusal: { metadata?: Metadata }): string {
+  const code = refusal.metadata?.get(GRPC_ERROR_CODE_KEY)[0];
+  return typeof code === 'string' ? code : 'INTERNAL';
+}
+
 export function peerHandlers(ctx: GatewayContext) {
   return {
     deliver(call: ServerUnaryCall<Buffer, Signed>, callback: sendUnaryData<Signed>) {
@@ -36,7 +42,11 @@ export function peerHandlers(ctx: GatewayContext) {
       };
       run().then(
         (receipt) => callback(null, receipt),
-        (err: unknown) => callback(toServiceError(err, ctx.logger)),
+        (err: unknown) => {
+          const refusal = toServiceError(err, ctx.logger);
+          ctx.metrics.envelopeRejected(refusalCode(refusal));
+          callback(refusal);
+        },
       );
     },
   };

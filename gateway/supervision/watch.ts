@@ -118,6 +118,7 @@ export function createDeadlineWatcher(ctx: GatewayContext, opts: DeadlineWatcher
         const r = await issueCard(ctx, { caseNo, matter, kind, view: { ...view, deadline: view.deadline }, routing, webhook });
         if (r.outcome === 'ISSUED') {
           issued.push(kind);
+          ctx.metrics.cardIssued(kind);
           const staffIds = Object.fromEntries(r.card.recipients.map((p) => [p.role, p.staffId]));
           // No personal data: case number, card, deadline, staff ids (never names).
           ctx.logger[kind === 'pre_warning' ? 'info' : 'warn'](

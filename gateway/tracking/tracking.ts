@@ -5,6 +5,7 @@
  */
 import { createEmsClient } from '../../courier/ems/client.js';
 import type { GatewayContext } from '../context.js';
+import { instrumentCourierClient } from '../metrics/instrument.js';
 import { createWorkerLoop, type WorkerLoop } from '../workers/loop.js';
 import { createParcelFollower } from './follower.js';
 import { createParcelStore } from './parcel-store.js';
@@ -15,7 +16,10 @@ export function createTrackingFollower(ctx: GatewayContext): WorkerLoop | undefi
     ctx.logger.info('no carrier configured (KC_COURIER_URL): parcels are recorded but not followed');
     return undefined;
   }
-  const client = createEmsClient({ baseUrl: c.KC_COURIER_URL, partnerId: c.KC_COURIER_PARTNER_ID, apiKey: c.KC_COURIER_API_KEY, timeoutMs: c.KC_COURIER_TIMEOUT_MS });
+  const client = instrumentCourierClient(
+    createEmsClient({ baseUrl: c.KC_COURIER_URL, partnerId: c.KC_COURIER_PARTNER_ID, apiKey: c.KC_COURIER_API_KEY, timeoutMs: c.KC_COURIER_TIMEOUT_MS }),
+    ctx.metrics,
+  );
   const follower = createParcelFollower(ctx, { client, callbackUrl: c.KC_COURIER_CALLBACK_URL, parcels: createParcelStore(ctx.store) });
   return createWorkerLoop('parcel-follower', c.KC_PARCEL_TICK_MS, follower.tick, ctx.logger);
 }

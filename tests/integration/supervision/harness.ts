@@ -13,6 +13,7 @@ import { loadMatterCatalog } from '../../../gateway/catalog/catalog.js';
 import { ManualClock } from '../../../gateway/clock.js';
 import { parseConfig, type Config } from '../../../gateway/config.js';
 import { idFactory, type GatewayContext } from '../../../gateway/context.js';
+import { createGatewayMetrics } from '../../../gateway/metrics/metrics.js';
 import type { Application } from '../../../gateway/domain/application.js';
 import { formatCaseNo, type CaseState } from '../../../gateway/domain/case.js';
 import type { District } from '../../../gateway/domain/district.js';
@@ -88,6 +89,7 @@ export async function createTestContext(opts: ContextOptions): Promise<TestConte
     calendar,
     newId: idFactory(clock),
     wake: { dispatcher: () => void wakes.dispatcher++, submitter: () => undefined, parcelFollower: () => undefined },
+    metrics: createGatewayMetrics({ district, clock, processMetrics: false }),
   } as unknown as GatewayContext;
   return {
     ctx,
