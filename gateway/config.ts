@@ -38,6 +38,8 @@ const schema = z.object({
   KC_CALENDAR_FILE: z.string().min(1).optional(),
   /** The matter catalog (YAML); default gateway/catalog/matters.yaml. */
   KC_CATALOG_FILE: z.string().min(1).optional(),
+  /** Partner policy (YAML): which partner may call which operations for which matters (gateway/partner/policy.ts); unset: every partner is refused. */
+  KC_PARTNERS_FILE: z.string().min(1).optional(),
   KC_CLOCK_SKEW_SECONDS: positiveInt.default(300),
   KC_OUTBOX_MAX_ATTEMPTS: positiveInt.default(12),
   KC_OUTBOX_BASE_DELAY_MS: positiveInt.default(500),

@@ -26,7 +26,7 @@ case "${1:-}" in
   '') ;;
   --check) mode=check ;;
   -h | --help)
-    sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
     exit 0
     ;;
   *) die "unknown argument '$1' (usage: scripts/gen.sh [--check])" ;;

@@ -1,21 +1,33 @@
 /**
  * The partner gRPC API (kiosks, district systems, provincial platforms). Partners authenticate with
- * client certificates; handlers only translate between protobuf and the same services REST uses.
+ * client certificates; every call is then checked against the partner policy (policy.ts: the
+ * operation, and the matter it touches) before anything is read or written. Handlers only
+ * translate between protobuf and the same services REST uses.
  */
 import type { sendUnaryData, ServerUnaryCall, ServerWritableStream } from '@grpc/grpc-js';
 import {
   PartnerServiceService,
   type Case,
   type CaseEvent as PbCaseEvent,
+  type CaseSummary as PbCaseSummary,
+  type CaseTimeline as PbCaseTimeline,
+  type Deadline as PbDeadline,
   type ForwardApplicationRequest,
   type GetCaseRequest,
+  type GetCaseTimelineRequest,
   type GetSupervisionFiguresRequest,
+  type Handoff as PbHandoff,
+  type ListCasesRequest,
+  type ListCasesResponse,
   type ListMattersRequest,
   type RateCaseRequest,
   type RateCaseResponse,
+  type ReceiveHandoffRequest,
+  type RecordHandoffRequest,
   type SupervisionFigures,
   type ListMattersResponse,
   type Matter as PbMatter,
+  type PartnerServiceServer,
   type WatchCaseRequest,
 } from '../../protos/gen/kuacheng/partner/v1/partner.js';
 import type { GatewayContext } from '../context.js';
@@ -31,7 +43,11 @@ import { listMatters, type MatterView } from '../views/matter-view.js';
 import { rateCase } from '../cases/rating.js';
 import { supervisionFigures } from '../supervision/figures.js';
 import { isDistrict } from '../domain/district.js';
-import { AppError } from '../errors.js';
+import { AppError, type FieldIssue } from '../errors.js';
+import { dispatchHandoff, receiveHandoff, type HandoffView } from '../cases/handoffs.js';
+import { deadlineOf, DEFAULT_LIMIT, listCases, type CaseSummary } from '../cases/case-list.js';
+import { caseTimeline } from '../views/case-timeline.js';
+import type { PartnerGrant, PartnerOperation, PartnerPolicy } from './policy.js';
 
 export { PartnerServiceService };
 
@@ -44,6 +60,67 @@ function partnerOf(ctx: GatewayContext, call: AnyCall): string {
 
 function toPbEvent(caseNo: string, e: CaseEvent): PbCaseEvent {
   return { seq: e.seq, caseNo, kind: e.kind, state: e.state, at: e.at, note: e.note ?? '' };
+}
+
+function toPbHandoff(h: HandoffView): PbHandoff {
+  return {
+    handoffId: h.handoffId,
+    kind: h.kind,
+    status: h.status,
+    dispatchedAt: h.dispatchedAt,
+    manifest: h.manifest.map((m) => ({ name: m.name, form: m.form, copies: m.copies, pages: m.pages })),
+    sealNo: h.sealNo,
+    carrier: h.carrier,
+    waybill: h.waybill,
+    handedBy: h.handedBy,
+    lastHolder: h.lastHolder,
+    receivedAt: h.receivedAt ?? '',
+    receivedBy: h.receivedBy ?? '',
+    sealIntact: h.sealIntact,
+    discrepancies: (h.discrepancies ?? []).map((d) => ({ name: d.name, problem: d.problem, expected: d.expected, found: d.found })),
+    tracking: {
+      status: h.tracking.status,
+      statusLabel: h.tracking.statusLabel,
+      needsAttention: h.tracking.needsAttention,
+      lastEventAt: h.tracking.lastEventAt ?? '',
+      deliveredAt: h.tracking.deliveredAt ?? '',
+    },
+  };
+}
+
+function toPbDeadline(ctx: GatewayContext, record: CaseRecord, d: NonNullable<ReturnType<typeof caseView>['deadline']>): PbDeadline {
+  const matter = ctx.catalog.get(record.matterId);
+  const running = matter ? deadlineOf(ctx, matter, record.events, ctx.clock.now()) : null;
+  return {
+    state: d.state,
+    promisedDays: d.promisedDays,
+    statutoryDays: d.statutoryDays,
+    dueDate: d.deadline ?? '',
+    statutoryDueDate: d.statutoryDeadline ?? '',
+    usedDays: d.usedDays,
+    remainingDays: d.remainingDays,
+    overdue: d.overdue,
+    completedOn: d.completedOn ?? '',
+    onTime: d.onTime ?? undefined,
+    provisional: d.provisional,
+    colour: running?.colour ?? '',
+    colourLabel: running?.colourLabel ?? '',
+  };
+}
+
+function toPbSummary(c: CaseSummary): PbCaseSummary {
+  return {
+    caseNo: c.caseNo,
+    matterId: c.matterId,
+    matterName: c.matterName,
+    originDistrict: c.originDistrict,
+    handlingDistrict: c.handlingDistrict,
+    state: c.state,
+    stateLabel: c.stateLabel,
+    createdAt: c.createdAt,
+    updatedAt: c.updatedAt,
+    deadline: c.deadline ?? undefined,
+  };
 }
 
 export function toPbCase(ctx: GatewayContext, record: CaseRecord): Case {
@@ -71,6 +148,9 @@ export function toPbCase(ctx: GatewayContext, record: CaseRecord): Case {
       receiptId: c.receiptId ?? '',
       receiptedAt: c.receiptedAt ?? '',
     })),
+    stateLabel: v.stateLabel,
+    deadline: v.deadline ? toPbDeadline(ctx, record, v.deadline) : undefined,
+    handoffs: v.handoffs.map(toPbHandoff),
   };
 }
 
@@ -109,21 +189,50 @@ function toPbMatter(m: MatterView): PbMatter {
   };
 }
 
-function unary<Req, Res>(ctx: GatewayContext, fn: (call: ServerUnaryCall<Req, Res>, partnerId: string) => Promise<Res>) {
-  return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
-    Promise.resolve()
-      .then(() => fn(call, partnerOf(ctx, call)))
-      .then(
-        (res) => callback(null, res),
-        (err: unknown) => callback(toServiceError(err, ctx.logger)),
-      );
-  };
+/** ListCases answers in the proto's field names, not the REST query's. */
+const LIST_FIELD: Record<string, string> = {
+  handlingDistrict: 'handling_district',
+  originDistrict: 'origin_district',
+  matterId: 'matter_id',
+  deadline: 'deadline_colour',
+  limit: 'page_size',
+  cursor: 'page_token',
+};
+/** Rounds of the case list per ListCases call when the partner's matters thin a page out. */
+const LIST_ROUNDS = 4;
+
+function renamed(err: unknown, names: Record<string, string>): unknown {
+  if (!(err instanceof AppError) || err.issues.length === 0) return err;
+  const issues: FieldIssue[] = err.issues.map((i) => ({ ...i, field: names[i.field] ?? i.field }));
+  return new AppError(err.code, err.message, issues);
 }
 
-export function partnerHandlers(ctx: GatewayContext, hub: CaseEventsHub) {
+export function partnerHandlers(ctx: GatewayContext, hub: CaseEventsHub, policy: PartnerPolicy): PartnerServiceServer {
+  /** Who calls (certificate) and whether it may call this operation at all (policy), before anything else. */
+  const authorize = (call: AnyCall, operation: PartnerOperation): PartnerGrant => policy.authorize(partnerOf(ctx, call), operation);
+
+  /** The case, if the partner may see it: it exists (CASE_NOT_FOUND) and its matter is allowed. */
+  const caseFor = async (grant: PartnerGrant, caseNo: string): Promise<CaseRecord> => {
+    const record = await requireCase(ctx, caseNo);
+    grant.requireMatter(record.matterId);
+    return record;
+  };
+
+  const unary =
+    <Req, Res>(operation: PartnerOperation, fn: (call: ServerUnaryCall<Req, Res>, grant: PartnerGrant) => Promise<Res>) =>
+    (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
+      Promise.resolve()
+        .then(() => fn(call, authorize(call, operation)))
+        .then(
+          (res) => callback(null, res),
+          (err: unknown) => callback(toServiceError(err, ctx.logger)),
+        );
+    };
+
   return {
-    forwardApplication: unary<ForwardApplicationRequest, Case>(ctx, async (call, partnerId) => {
+    forwardApplication: unary<ForwardApplicationRequest, Case>('ForwardApplication', async (call, grant) => {
       const r = call.request;
+      grant.requireMatter(r.matterId);
       const a = r.applicant;
       const body = {
         matterId: r.matterId,
@@ -138,19 +247,84 @@ export function partnerHandlers(ctx: GatewayContext, hub: CaseEventsHub) {
         form: r.form,
         materials: r.materials.map((m) => ({ name: m.name, form: m.form, copies: m.copies })),
       };
-      const record = await forwardApplication(ctx, { body, idempotencyKey: r.idempotencyKey || undefined, caller: `partner:${partnerId}` });
+      const record = await forwardApplication(ctx, { body, idempotencyKey: r.idempotencyKey || undefined, caller: `partner:${grant.partnerId}` });
       return toPbCase(ctx, record);
     }),
 
-    getCase: unary<GetCaseRequest, Case>(ctx, async (call) => toPbCase(ctx, await requireCase(ctx, call.request.caseNo))),
+    getCase: unary<GetCaseRequest, Case>('GetCase', async (call, grant) => toPbCase(ctx, await caseFor(grant, call.request.caseNo))),
 
-    rateCase: unary<RateCaseRequest, RateCaseResponse>(ctx, async (call) => {
+    getCaseTimeline: unary<GetCaseTimelineRequest, PbCaseTimeline>('GetCaseTimeline', async (call, grant) => {
+      const record = await caseFor(grant, call.request.caseNo);
+      const entries = caseTimeline(caseView(record, ctx, { includeApplication: false }));
+      return {
+        caseNo: record.caseNo,
+        entries: entries.map((e) => ({
+          at: e.at,
+          kind: e.kind,
+          title: e.title,
+          detail: e.detail ?? '',
+          tone: e.tone,
+          ref: e.ref && { messageId: e.ref.messageId ?? '', handoffId: e.ref.handoffId ?? '', pauseId: e.ref.pauseId ?? '', cardId: e.ref.cardId ?? '' },
+        })),
+      };
+    }),
+
+    listCases: unary<ListCasesRequest, ListCasesResponse>('ListCases', async (call, grant) => {
+      const r = call.request;
+      if (r.matterId) grant.requireMatter(r.matterId);
+      const filter = { handlingDistrict: r.handlingDistrict, originDistrict: r.originDistrict, matterId: r.matterId, state: r.state, deadline: r.deadlineColour };
+      const want = r.pageSize || DEFAULT_LIMIT;
+      const cases: CaseSummary[] = [];
+      let cursor: string | undefined = r.pageToken || undefined;
+      // Each round's cursor stands after every case that round returned, kept or not, so going on
+      // from it skips nothing; the rounds are bounded like the list's own scan.
+      for (let round = 0; round < LIST_ROUNDS; round++) {
+        const page = await listCases(ctx, { ...filter, limit: round === 0 ? r.pageSize || undefined : want - cases.length, cursor }).catch((err: unknown) => {
+          throw renamed(err, LIST_FIELD);
+        });
+        cases.push(...page.cases.filter((c) => grant.allowsMatter(c.matterId)));
+        cursor = page.nextCursor ?? undefined;
+        if (cursor === undefined || cases.length >= want) break;
+      }
+      return { cases: cases.map(toPbSummary), nextPageToken: cursor ?? '' };
+    }),
+
+    recordHandoff: unary<RecordHandoffRequest, PbHandoff>('RecordHandoff', async (call, grant) => {
+      const r = call.request;
+      await caseFor(grant, r.caseNo);
+      const body = {
+        kind: r.kind,
+        manifest: r.manifest.map((m) => ({ name: m.name, form: m.form, copies: m.copies, pages: m.pages })),
+        sealNo: r.sealNo,
+        handedBy: r.handedBy,
+        takenBy: r.takenBy,
+        carrier: r.carrier,
+        waybill: r.waybill,
+      };
+      return toPbHandoff(await dispatchHandoff(ctx, r.caseNo, body));
+    }),
+
+    receiveHandoff: unary<ReceiveHandoffRequest, PbHandoff>('ReceiveHandoff', async (call, grant) => {
+      const r = call.request;
+      await caseFor(grant, r.caseNo);
+      const body = {
+        receivedBy: r.receivedBy,
+        // Left out when unset, so a receipt that does not say is refused rather than read as "broken".
+        ...(r.sealIntact === undefined ? {} : { sealIntact: r.sealIntact }),
+        received: r.received.map((x) => ({ name: x.name, copies: x.copies, pages: x.pages })),
+      };
+      return toPbHandoff(await receiveHandoff(ctx, r.caseNo, r.handoffId, body));
+    }),
+
+    rateCase: unary<RateCaseRequest, RateCaseResponse>('RateCase', async (call, grant) => {
+      await caseFor(grant, call.request.caseNo);
       const { rating } = await rateCase(ctx, call.request.caseNo, { rating: call.request.rating }, 'partner');
       return { caseNo: call.request.caseNo, rating };
     }),
 
-    getSupervisionFigures: unary<GetSupervisionFiguresRequest, SupervisionFigures>(ctx, async (call) => {
+    getSupervisionFigures: unary<GetSupervisionFiguresRequest, SupervisionFigures>('GetSupervisionFigures', async (call, grant) => {
       const r = call.request;
+      if (r.matterId) grant.requireMatter(r.matterId);
       if (r.handlingDistrict && !isDistrict(r.handlingDistrict)) {
         throw new AppError('VALIDATION_FAILED', 'unknown district', [{ field: 'handling_district', code: 'INVALID', message: '办理地无效' }]);
       }
@@ -161,28 +335,30 @@ export function partnerHandlers(ctx: GatewayContext, hub: CaseEventsHub) {
       });
       return {
         period: figures.period,
-        rows: figures.rows.map((row) => ({
-          handlingDistrict: row.handlingDistrict,
-          department: row.department,
-          matterId: row.matterId,
-          matterName: row.matterName,
-          completed: row.completed,
-          completedOnTime: row.completedOnTime,
-          onTimeRate: row.onTimeRate ?? -1,
-          averageDaysUsed: row.averageDaysUsed ?? -1,
-          preWarnings: row.preWarnings,
-          yellowCards: row.yellowCards,
-          redCards: row.redCards,
-          openOverdue: row.openOverdue,
-          ratedSatisfied: row.ratings.satisfied,
-          ratedNeutral: row.ratings.neutral,
-          ratedDissatisfied: row.ratings.dissatisfied,
-          satisfactionRate: row.satisfactionRate ?? -1,
-        })),
+        rows: figures.rows
+          .filter((row) => grant.allowsMatter(row.matterId))
+          .map((row) => ({
+            handlingDistrict: row.handlingDistrict,
+            department: row.department,
+            matterId: row.matterId,
+            matterName: row.matterName,
+            completed: row.completed,
+            completedOnTime: row.completedOnTime,
+            onTimeRate: row.onTimeRate ?? -1,
+            averageDaysUsed: row.averageDaysUsed ?? -1,
+            preWarnings: row.preWarnings,
+            yellowCards: row.yellowCards,
+            redCards: row.redCards,
+            openOverdue: row.openOverdue,
+            ratedSatisfied: row.ratings.satisfied,
+            ratedNeutral: row.ratings.neutral,
+            ratedDissatisfied: row.ratings.dissatisfied,
+            satisfactionRate: row.satisfactionRate ?? -1,
+          })),
       };
     }),
 
-    listMatters: unary<ListMattersRequest, ListMattersResponse>(ctx, async (call) => {
+    listMatters: unary<ListMattersRequest, ListMattersResponse>('ListMatters', async (call, grant) => {
       const r = call.request;
       const { matters, catalogVersion } = listMatters(ctx, {
         handlingDistrict: r.handlingDistrict,
@@ -190,7 +366,7 @@ export function partnerHandlers(ctx: GatewayContext, hub: CaseEventsHub) {
         batch: r.batch,
         includeUnavailable: r.includeUnavailable,
       });
-      return { matters: matters.map(toPbMatter), catalogVersion };
+      return { matters: matters.filter((m) => grant.allowsMatter(m.id)).map(toPbMatter), catalogVersion };
     }),
 
     watchCase(call: ServerWritableStream<WatchCaseRequest, PbCaseEvent>) {
@@ -202,9 +378,9 @@ export function partnerHandlers(ctx: GatewayContext, hub: CaseEventsHub) {
         call.emit('error', toServiceError(err, ctx.logger));
       };
       const run = async () => {
-        partnerOf(ctx, call);
+        const grant = authorize(call, 'WatchCase');
         const caseNo = call.request.caseNo;
-        await requireCase(ctx, caseNo);
+        await caseFor(grant, caseNo);
         let sent = call.request.afterSeq;
         let pumping = Promise.resolve();
         const pump = () => {

@@ -8,6 +8,7 @@
  *     tls: partnerTls(sys.pki, 'kiosk-liwan') });
  *   const c = await api.forwardApplication(toPbRequest(applicationFor('nanhai')));
  *   const err = await rejectionOf(api.getCase('KC-LW-20260101-999999'));  // err.code, kcErrorCode(err)
+ *   errorReason(err);  // 'CASE_NOT_FOUND': ErrorInfo.reason from the google.rpc.Status details (rpcStatus(err))
  *   api.close();
  *
  * Field names are those of the .proto (keepCase: true), e.g. `case_no`, `handling_local_no`.
@@ -20,8 +21,14 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { PeerCertificate } from 'node:tls';
 import { fileURLToPath } from 'node:url';
+import protobuf from 'protobufjs';
 
 export const PARTNER_PROTO = fileURLToPath(new URL('../../protos/kuacheng/partner/v1/partner.proto', import.meta.url));
+/** The standard error model (google.rpc.Status in `grpc-status-details-bin`, ErrorInfo, BadRequest). */
+export const RPC_STATUS_PROTOS = [
+  fileURLToPath(new URL('../../protos/google/rpc/status.proto', import.meta.url)),
+  fileURLToPath(new URL('../../protos/google/rpc/error_details.proto', import.meta.url)),
+];
 const REFLECTION_PROTO_DIR = join(dirname(createRequire(import.meta.url).resolve('@grpc/reflection/package.json')), 'build', 'proto');
 export const REFLECTION_PROTO = {
   v1: join(REFLECTION_PROTO_DIR, 'grpc/reflection/v1/reflection.proto'),
@@ -79,6 +86,49 @@ export interface PbCrossing {
   receipted_at: string;
 }
 
+export interface PbManifestItem {
+  name: string;
+  form: string;
+  copies: number;
+  pages: number;
+}
+
+export interface PbHandoff {
+  handoff_id: string;
+  kind: string;
+  status: string;
+  dispatched_at: string;
+  manifest: PbManifestItem[];
+  seal_no: string;
+  carrier: string;
+  waybill: string;
+  handed_by: string;
+  last_holder: string;
+  received_at: string;
+  received_by: string;
+  /** proto3 `optional`: absent until the hand-off is received. */
+  seal_intact?: boolean;
+  discrepancies: { name: string; problem: string; expected: string; found: string }[];
+  tracking: { status: string; status_label: string; needs_attention: boolean; last_event_at: string; delivered_at: string } | null;
+}
+
+export interface PbDeadline {
+  state: string;
+  promised_days: number;
+  statutory_days: number;
+  due_date: string;
+  statutory_due_date: string;
+  used_days: number;
+  remaining_days: number;
+  overdue: boolean;
+  completed_on: string;
+  /** proto3 `optional`: absent until decided. */
+  on_time?: boolean;
+  provisional: boolean;
+  colour: string;
+  colour_label: string;
+}
+
 export interface PbCase {
   case_no: string;
   matter_id: string;
@@ -91,6 +141,70 @@ export interface PbCase {
   updated_at: string;
   events: PbCaseEvent[];
   crossings: PbCrossing[];
+  state_label: string;
+  deadline: PbDeadline | null;
+  handoffs: PbHandoff[];
+}
+
+export interface PbListCasesRequest {
+  handling_district?: string;
+  origin_district?: string;
+  matter_id?: string;
+  state?: string;
+  deadline_colour?: string;
+  page_size?: number;
+  page_token?: string;
+}
+
+export interface PbCaseSummary {
+  case_no: string;
+  matter_id: string;
+  matter_name: string;
+  origin_district: string;
+  handling_district: string;
+  state: string;
+  state_label: string;
+  created_at: string;
+  updated_at: string;
+  deadline: { due_date: string; colour: string; colour_label: string } | null;
+}
+
+export interface PbListCasesResponse {
+  cases: PbCaseSummary[];
+  next_page_token: string;
+}
+
+export interface PbRecordHandoffRequest {
+  case_no: string;
+  kind?: string;
+  manifest?: Partial<PbManifestItem>[];
+  seal_no?: string;
+  handed_by?: string;
+  taken_by?: string;
+  carrier?: string;
+  waybill?: string;
+}
+
+export interface PbReceiveHandoffRequest {
+  case_no: string;
+  handoff_id: string;
+  received_by?: string;
+  seal_intact?: boolean;
+  received?: { name: string; copies: number; pages: number }[];
+}
+
+export interface PbTimelineEntry {
+  at: string;
+  kind: string;
+  title: string;
+  detail: string;
+  tone: string;
+  ref: { message_id: string; handoff_id: string; pause_id: string; card_id: string } | null;
+}
+
+export interface PbCaseTimeline {
+  case_no: string;
+  entries: PbTimelineEntry[];
 }
 
 /** The JSON shape of `applicationFor()` (tests/helpers/applications.ts) in the proto's shape. */
@@ -174,6 +288,10 @@ interface RawPartnerClient extends grpc.Client {
   ListMatters: Unary<Record<string, unknown>, Record<string, any>>;
   RateCase: Unary<{ case_no: string; rating: string }, { case_no: string; rating: string }>;
   GetSupervisionFigures: Unary<Record<string, unknown>, Record<string, any>>;
+  ListCases: Unary<PbListCasesRequest, PbListCasesResponse>;
+  RecordHandoff: Unary<PbRecordHandoffRequest, PbHandoff>;
+  ReceiveHandoff: Unary<PbReceiveHandoffRequest, PbHandoff>;
+  GetCaseTimeline: Unary<{ case_no: string }, PbCaseTimeline>;
 }
 
 function serviceCtor(protoFile: string, path: string[], includeDirs: string[] = []): grpc.ServiceClientConstructor {
@@ -206,6 +324,10 @@ export interface PartnerApi {
   listMatters(req: Record<string, unknown>): Promise<Record<string, any>>;
   rateCase(caseNo: string, rating: string): Promise<{ case_no: string; rating: string }>;
   getSupervisionFigures(req: Record<string, unknown>): Promise<Record<string, any>>;
+  listCases(req: PbListCasesRequest): Promise<PbListCasesResponse>;
+  recordHandoff(req: PbRecordHandoffRequest): Promise<PbHandoff>;
+  receiveHandoff(req: PbReceiveHandoffRequest): Promise<PbHandoff>;
+  getCaseTimeline(caseNo: string): Promise<PbCaseTimeline>;
   close(): void;
 }
 
@@ -222,6 +344,10 @@ export function partnerClient(opts: ConnectOptions): PartnerApi {
     listMatters: (req) => promisify(client, client.ListMatters, req, callOptions()),
     rateCase: (caseNo, rating) => promisify(client, client.RateCase, { case_no: caseNo, rating }, callOptions()),
     getSupervisionFigures: (req) => promisify(client, client.GetSupervisionFigures, req, callOptions()),
+    listCases: (req) => promisify(client, client.ListCases, req, callOptions()),
+    recordHandoff: (req) => promisify(client, client.RecordHandoff, req, callOptions()),
+    receiveHandoff: (req) => promisify(client, client.ReceiveHandoff, req, callOptions()),
+    getCaseTimeline: (caseNo) => promisify(client, client.GetCaseTimeline, { case_no: caseNo }, callOptions()),
     close: () => client.close(),
   };
 }
@@ -306,6 +432,45 @@ export function kcErrorCode(err: grpc.ServiceError): string | undefined {
 export function fieldIssues(err: grpc.ServiceError): { field: string; code: string; message: string }[] {
   const v = err.metadata?.get('kc-field-issues-bin')[0];
   return v === undefined ? [] : (JSON.parse(Buffer.isBuffer(v) ? v.toString('utf8') : v) as { field: string; code: string; message: string }[]);
+}
+
+// ─── The standard error model, decoded with protobufjs from the .proto files ─────────────────────
+
+let rpcRoot: protobuf.Root | undefined;
+/** google/rpc/*.proto as a partner would load them, in the .proto's field names (google.protobuf.Any comes with protobufjs). */
+function rpcTypes(): protobuf.Root {
+  rpcRoot ??= new protobuf.Root().loadSync(RPC_STATUS_PROTOS, { keepCase: true });
+  return rpcRoot;
+}
+
+export interface RpcStatus {
+  code: number;
+  message: string;
+  /** Each detail decoded by its type URL, with `@type` naming it (as grpcurl prints them). */
+  details: ({ '@type': string } & Record<string, any>)[];
+}
+
+/** The google.rpc.Status in the `grpc-status-details-bin` trailer, undefined when there is none. */
+export function rpcStatus(err: grpc.ServiceError): RpcStatus | undefined {
+  const raw = err.metadata?.get('grpc-status-details-bin')[0];
+  if (raw === undefined) return undefined;
+  const root = rpcTypes();
+  const toObject = { longs: Number, enums: String, defaults: true, arrays: true, objects: true } as const;
+  const decoded = root.lookupType('google.rpc.Status').toObject(root.lookupType('google.rpc.Status').decode(Buffer.isBuffer(raw) ? raw : Buffer.from(raw)), toObject);
+  return {
+    code: decoded.code as number,
+    message: decoded.message as string,
+    details: (decoded.details as { type_url: string; value: Uint8Array }[]).map((any) => {
+      const typeName = any.type_url.slice(any.type_url.lastIndexOf('/') + 1);
+      const type = root.lookupType(typeName);
+      return { '@type': typeName, ...type.toObject(type.decode(any.value), toObject) };
+    }),
+  };
+}
+
+/** ErrorInfo.reason from the status details: the stable code, read the standard way. */
+export function errorReason(err: grpc.ServiceError): string | undefined {
+  return rpcStatus(err)?.details.find((d) => d['@type'] === 'google.rpc.ErrorInfo')?.reason as string | undefined;
 }
 
 export interface Collected<T> {

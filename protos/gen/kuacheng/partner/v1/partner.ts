@@ -25,6 +25,163 @@ export const protobufPackage = "kuacheng.partner.v1";
 
 export const protobufFileName = "kuacheng/partner/v1/partner.proto";
 
+export interface ListCasesRequest {
+  /** Filters; empty means any. */
+  handlingDistrict: string;
+  originDistrict: string;
+  matterId: string;
+  /** A case state, e.g. "accepted". */
+  state: string;
+  /** green, yellow or red (see DeadlineSummary). */
+  deadlineColour: string;
+  /**
+   * 1..200; 0 means 50. A page may hold fewer cases (even none) and still a next_page_token: the
+   * gateway looks at a bounded number of cases per call. Page on until next_page_token is empty.
+   */
+  pageSize: number;
+  /** The previous answer's next_page_token; empty for the first page. Valid with the same filters. */
+  pageToken: string;
+}
+
+export interface ListCasesResponse {
+  cases: CaseSummary[];
+  /** Empty on the last page. */
+  nextPageToken: string;
+}
+
+export interface CaseSummary {
+  caseNo: string;
+  matterId: string;
+  matterName: string;
+  originDistrict: string;
+  handlingDistrict: string;
+  state: string;
+  /** The state in Chinese, as the console shows it. */
+  stateLabel: string;
+  createdAt: string;
+  updatedAt: string;
+  /** Unset when no deadline runs (the clock has not started, or the case is decided). */
+  deadline: DeadlineSummary | undefined;
+}
+
+export interface DeadlineSummary {
+  /** YYYY-MM-DD (Beijing): the last day of the promised time limit. */
+  dueDate: string;
+  /** red: past the deadline without a decision; yellow: within the pre-warning days of it; green: otherwise. */
+  colour: string;
+  colourLabel: string;
+}
+
+export interface ManifestItem {
+  name: string;
+  /** original or copy */
+  form: string;
+  copies: number;
+  pages: number;
+}
+
+export interface RecordHandoffRequest {
+  caseNo: string;
+  /** materials_to_handling, result_to_applicant or result_to_window */
+  kind: string;
+  manifest: ManifestItem[];
+  /** As printed on the seal: A-Z, 0-9, -. */
+  sealNo: string;
+  /** Staff or courier ids (工号), never names. */
+  handedBy: string;
+  takenBy: string;
+  /** ems */
+  carrier: string;
+  waybill: string;
+}
+
+export interface ReceivedItem {
+  name: string;
+  copies: number;
+  pages: number;
+}
+
+export interface ReceiveHandoffRequest {
+  caseNo: string;
+  handoffId: string;
+  /** A staff id (工号). */
+  receivedBy: string;
+  /** Required: a receipt that does not say whether the seal was intact is refused. */
+  sealIntact?:
+    | boolean
+    | undefined;
+  /** What was counted, item by item; checked against the manifest. */
+  received: ReceivedItem[];
+}
+
+export interface Discrepancy {
+  name: string;
+  /** missing, fewer_copies, fewer_pages or not_on_manifest */
+  problem: string;
+  expected: string;
+  found: string;
+}
+
+/** The parcel as the carrier reports it. */
+export interface ParcelTracking {
+  status: string;
+  statusLabel: string;
+  needsAttention: boolean;
+  lastEventAt: string;
+  deliveredAt: string;
+}
+
+export interface Handoff {
+  handoffId: string;
+  /** materials_to_handling, result_to_applicant or result_to_window */
+  kind: string;
+  /** in_transit, received or exception (broken seal or a discrepancy) */
+  status: string;
+  dispatchedAt: string;
+  manifest: ManifestItem[];
+  sealNo: string;
+  carrier: string;
+  waybill: string;
+  handedBy: string;
+  /** Who holds the paper now, as far as the chain says. */
+  lastHolder: string;
+  /** Set once received. */
+  receivedAt: string;
+  receivedBy: string;
+  sealIntact?: boolean | undefined;
+  discrepancies: Discrepancy[];
+  tracking: ParcelTracking | undefined;
+}
+
+export interface GetCaseTimelineRequest {
+  caseNo: string;
+}
+
+export interface TimelineRef {
+  messageId: string;
+  handoffId: string;
+  pauseId: string;
+  cardId: string;
+}
+
+export interface TimelineEntry {
+  /** ISO 8601 instant. */
+  at: string;
+  kind: string;
+  /** Chinese, as the console shows it. */
+  title: string;
+  detail: string;
+  /** info, ok, warn or alert */
+  tone: string;
+  ref: TimelineRef | undefined;
+}
+
+export interface CaseTimeline {
+  caseNo: string;
+  /** Oldest first. */
+  entries: TimelineEntry[];
+}
+
 export interface RateCaseRequest {
   caseNo: string;
   /** satisfied (满意), neutral (一般) or dissatisfied (不满意) */
@@ -226,7 +383,2321 @@ export interface Case {
   updatedAt: string;
   events: CaseEvent[];
   crossings: Crossing[];
+  /** The state in Chinese, as the console shows it. */
+  stateLabel: string;
+  /** The promised time limit, worked out from the events (both gateways agree on it). */
+  deadline:
+    | Deadline
+    | undefined;
+  /** The chain of custody of the case's paper, oldest first. */
+  handoffs: Handoff[];
 }
+
+export interface Deadline {
+  /** not_started, running, paused or completed */
+  state: string;
+  promisedDays: number;
+  statutoryDays: number;
+  /** YYYY-MM-DD (Beijing), the last day of the promised limit; empty before the clock starts and while paused. */
+  dueDate: string;
+  statutoryDueDate: string;
+  /** Working days counted so far. */
+  usedDays: number;
+  /** promised_days - used_days; negative when overdue. */
+  remainingDays: number;
+  overdue: boolean;
+  /** YYYY-MM-DD of the decision, once decided. */
+  completedOn: string;
+  /** Set once decided. */
+  onTime?:
+    | boolean
+    | undefined;
+  /** Some day counted lies in a year whose official calendar is not published yet. */
+  provisional: boolean;
+  /** While the clock runs: green, yellow or red, as in DeadlineSummary; empty otherwise. */
+  colour: string;
+  colourLabel: string;
+}
+
+function createBaseListCasesRequest(): ListCasesRequest {
+  return {
+    handlingDistrict: "",
+    originDistrict: "",
+    matterId: "",
+    state: "",
+    deadlineColour: "",
+    pageSize: 0,
+    pageToken: "",
+  };
+}
+
+export const ListCasesRequest: MessageFns<ListCasesRequest> = {
+  encode(message: ListCasesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.handlingDistrict !== "") {
+      writer.uint32(10).string(message.handlingDistrict);
+    }
+    if (message.originDistrict !== "") {
+      writer.uint32(18).string(message.originDistrict);
+    }
+    if (message.matterId !== "") {
+      writer.uint32(26).string(message.matterId);
+    }
+    if (message.state !== "") {
+      writer.uint32(34).string(message.state);
+    }
+    if (message.deadlineColour !== "") {
+      writer.uint32(42).string(message.deadlineColour);
+    }
+    if (message.pageSize !== 0) {
+      writer.uint32(48).uint32(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      writer.uint32(58).string(message.pageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListCasesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListCasesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.handlingDistrict = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.originDistrict = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.matterId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.state = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.deadlineColour = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.pageSize = reader.uint32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.pageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListCasesRequest {
+    return {
+      handlingDistrict: isSet(object.handlingDistrict)
+        ? globalThis.String(object.handlingDistrict)
+        : isSet(object.handling_district)
+        ? globalThis.String(object.handling_district)
+        : "",
+      originDistrict: isSet(object.originDistrict)
+        ? globalThis.String(object.originDistrict)
+        : isSet(object.origin_district)
+        ? globalThis.String(object.origin_district)
+        : "",
+      matterId: isSet(object.matterId)
+        ? globalThis.String(object.matterId)
+        : isSet(object.matter_id)
+        ? globalThis.String(object.matter_id)
+        : "",
+      state: isSet(object.state) ? globalThis.String(object.state) : "",
+      deadlineColour: isSet(object.deadlineColour)
+        ? globalThis.String(object.deadlineColour)
+        : isSet(object.deadline_colour)
+        ? globalThis.String(object.deadline_colour)
+        : "",
+      pageSize: isSet(object.pageSize)
+        ? globalThis.Number(object.pageSize)
+        : isSet(object.page_size)
+        ? globalThis.Number(object.page_size)
+        : 0,
+      pageToken: isSet(object.pageToken)
+        ? globalThis.String(object.pageToken)
+        : isSet(object.page_token)
+        ? globalThis.String(object.page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: ListCasesRequest): unknown {
+    const obj: any = {};
+    if (message.handlingDistrict !== "") {
+      obj.handlingDistrict = message.handlingDistrict;
+    }
+    if (message.originDistrict !== "") {
+      obj.originDistrict = message.originDistrict;
+    }
+    if (message.matterId !== "") {
+      obj.matterId = message.matterId;
+    }
+    if (message.state !== "") {
+      obj.state = message.state;
+    }
+    if (message.deadlineColour !== "") {
+      obj.deadlineColour = message.deadlineColour;
+    }
+    if (message.pageSize !== 0) {
+      obj.pageSize = Math.round(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      obj.pageToken = message.pageToken;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListCasesRequest>): ListCasesRequest {
+    return ListCasesRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListCasesRequest>): ListCasesRequest {
+    const message = createBaseListCasesRequest();
+    message.handlingDistrict = object.handlingDistrict ?? "";
+    message.originDistrict = object.originDistrict ?? "";
+    message.matterId = object.matterId ?? "";
+    message.state = object.state ?? "";
+    message.deadlineColour = object.deadlineColour ?? "";
+    message.pageSize = object.pageSize ?? 0;
+    message.pageToken = object.pageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseListCasesResponse(): ListCasesResponse {
+  return { cases: [], nextPageToken: "" };
+}
+
+export const ListCasesResponse: MessageFns<ListCasesResponse> = {
+  encode(message: ListCasesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.cases) {
+      CaseSummary.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextPageToken !== "") {
+      writer.uint32(18).string(message.nextPageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListCasesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListCasesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.cases.push(CaseSummary.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextPageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListCasesResponse {
+    return {
+      cases: globalThis.Array.isArray(object?.cases) ? object.cases.map((e: any) => CaseSummary.fromJSON(e)) : [],
+      nextPageToken: isSet(object.nextPageToken)
+        ? globalThis.String(object.nextPageToken)
+        : isSet(object.next_page_token)
+        ? globalThis.String(object.next_page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: ListCasesResponse): unknown {
+    const obj: any = {};
+    if (message.cases?.length) {
+      obj.cases = message.cases.map((e) => CaseSummary.toJSON(e));
+    }
+    if (message.nextPageToken !== "") {
+      obj.nextPageToken = message.nextPageToken;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListCasesResponse>): ListCasesResponse {
+    return ListCasesResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListCasesResponse>): ListCasesResponse {
+    const message = createBaseListCasesResponse();
+    message.cases = object.cases?.map((e) => CaseSummary.fromPartial(e)) || [];
+    message.nextPageToken = object.nextPageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseCaseSummary(): CaseSummary {
+  return {
+    caseNo: "",
+    matterId: "",
+    matterName: "",
+    originDistrict: "",
+    handlingDistrict: "",
+    state: "",
+    stateLabel: "",
+    createdAt: "",
+    updatedAt: "",
+    deadline: undefined,
+  };
+}
+
+export const CaseSummary: MessageFns<CaseSummary> = {
+  encode(message: CaseSummary, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.caseNo !== "") {
+      writer.uint32(10).string(message.caseNo);
+    }
+    if (message.matterId !== "") {
+      writer.uint32(18).string(message.matterId);
+    }
+    if (message.matterName !== "") {
+      writer.uint32(26).string(message.matterName);
+    }
+    if (message.originDistrict !== "") {
+      writer.uint32(34).string(message.originDistrict);
+    }
+    if (message.handlingDistrict !== "") {
+      writer.uint32(42).string(message.handlingDistrict);
+    }
+    if (message.state !== "") {
+      writer.uint32(50).string(message.state);
+    }
+    if (message.stateLabel !== "") {
+      writer.uint32(58).string(message.stateLabel);
+    }
+    if (message.createdAt !== "") {
+      writer.uint32(66).string(message.createdAt);
+    }
+    if (message.updatedAt !== "") {
+      writer.uint32(74).string(message.updatedAt);
+    }
+    if (message.deadline !== undefined) {
+      DeadlineSummary.encode(message.deadline, writer.uint32(82).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CaseSummary {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCaseSummary();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.caseNo = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.matterId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.matterName = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.originDistrict = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.handlingDistrict = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.state = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.stateLabel = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.createdAt = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.updatedAt = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.deadline = DeadlineSummary.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CaseSummary {
+    return {
+      caseNo: isSet(object.caseNo)
+        ? globalThis.String(object.caseNo)
+        : isSet(object.case_no)
+        ? globalThis.String(object.case_no)
+        : "",
+      matterId: isSet(object.matterId)
+        ? globalThis.String(object.matterId)
+        : isSet(object.matter_id)
+        ? globalThis.String(object.matter_id)
+        : "",
+      matterName: isSet(object.matterName)
+        ? globalThis.String(object.matterName)
+        : isSet(object.matter_name)
+        ? globalThis.String(object.matter_name)
+        : "",
+      originDistrict: isSet(object.originDistrict)
+        ? globalThis.String(object.originDistrict)
+        : isSet(object.origin_district)
+        ? globalThis.String(object.origin_district)
+        : "",
+      handlingDistrict: isSet(object.handlingDistrict)
+        ? globalThis.String(object.handlingDistrict)
+        : isSet(object.handling_district)
+        ? globalThis.String(object.handling_district)
+        : "",
+      state: isSet(object.state) ? globalThis.String(object.state) : "",
+      stateLabel: isSet(object.stateLabel)
+        ? globalThis.String(object.stateLabel)
+        : isSet(object.state_label)
+        ? globalThis.String(object.state_label)
+        : "",
+      createdAt: isSet(object.createdAt)
+        ? globalThis.String(object.createdAt)
+        : isSet(object.created_at)
+        ? globalThis.String(object.created_at)
+        : "",
+      updatedAt: isSet(object.updatedAt)
+        ? globalThis.String(object.updatedAt)
+        : isSet(object.updated_at)
+        ? globalThis.String(object.updated_at)
+        : "",
+      deadline: isSet(object.deadline) ? DeadlineSummary.fromJSON(object.deadline) : undefined,
+    };
+  },
+
+  toJSON(message: CaseSummary): unknown {
+    const obj: any = {};
+    if (message.caseNo !== "") {
+      obj.caseNo = message.caseNo;
+    }
+    if (message.matterId !== "") {
+      obj.matterId = message.matterId;
+    }
+    if (message.matterName !== "") {
+      obj.matterName = message.matterName;
+    }
+    if (message.originDistrict !== "") {
+      obj.originDistrict = message.originDistrict;
+    }
+    if (message.handlingDistrict !== "") {
+      obj.handlingDistrict = message.handlingDistrict;
+    }
+    if (message.state !== "") {
+      obj.state = message.state;
+    }
+    if (message.stateLabel !== "") {
+      obj.stateLabel = message.stateLabel;
+    }
+    if (message.createdAt !== "") {
+      obj.createdAt = message.createdAt;
+    }
+    if (message.updatedAt !== "") {
+      obj.updatedAt = message.updatedAt;
+    }
+    if (message.deadline !== undefined) {
+      obj.deadline = DeadlineSummary.toJSON(message.deadline);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CaseSummary>): CaseSummary {
+    return CaseSummary.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CaseSummary>): CaseSummary {
+    const message = createBaseCaseSummary();
+    message.caseNo = object.caseNo ?? "";
+    message.matterId = object.matterId ?? "";
+    message.matterName = object.matterName ?? "";
+    message.originDistrict = object.originDistrict ?? "";
+    message.handlingDistrict = object.handlingDistrict ?? "";
+    message.state = object.state ?? "";
+    message.stateLabel = object.stateLabel ?? "";
+    message.createdAt = object.createdAt ?? "";
+    message.updatedAt = object.updatedAt ?? "";
+    message.deadline = (object.deadline !== undefined && object.deadline !== null)
+      ? DeadlineSummary.fromPartial(object.deadline)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseDeadlineSummary(): DeadlineSummary {
+  return { dueDate: "", colour: "", colourLabel: "" };
+}
+
+export const DeadlineSummary: MessageFns<DeadlineSummary> = {
+  encode(message: DeadlineSummary, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.dueDate !== "") {
+      writer.uint32(10).string(message.dueDate);
+    }
+    if (message.colour !== "") {
+      writer.uint32(18).string(message.colour);
+    }
+    if (message.colourLabel !== "") {
+      writer.uint32(26).string(message.colourLabel);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeadlineSummary {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeadlineSummary();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.dueDate = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.colour = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.colourLabel = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeadlineSummary {
+    return {
+      dueDate: isSet(object.dueDate)
+        ? globalThis.String(object.dueDate)
+        : isSet(object.due_date)
+        ? globalThis.String(object.due_date)
+        : "",
+      colour: isSet(object.colour) ? globalThis.String(object.colour) : "",
+      colourLabel: isSet(object.colourLabel)
+        ? globalThis.String(object.colourLabel)
+        : isSet(object.colour_label)
+        ? globalThis.String(object.colour_label)
+        : "",
+    };
+  },
+
+  toJSON(message: DeadlineSummary): unknown {
+    const obj: any = {};
+    if (message.dueDate !== "") {
+      obj.dueDate = message.dueDate;
+    }
+    if (message.colour !== "") {
+      obj.colour = message.colour;
+    }
+    if (message.colourLabel !== "") {
+      obj.colourLabel = message.colourLabel;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DeadlineSummary>): DeadlineSummary {
+    return DeadlineSummary.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DeadlineSummary>): DeadlineSummary {
+    const message = createBaseDeadlineSummary();
+    message.dueDate = object.dueDate ?? "";
+    message.colour = object.colour ?? "";
+    message.colourLabel = object.colourLabel ?? "";
+    return message;
+  },
+};
+
+function createBaseManifestItem(): ManifestItem {
+  return { name: "", form: "", copies: 0, pages: 0 };
+}
+
+export const ManifestItem: MessageFns<ManifestItem> = {
+  encode(message: ManifestItem, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.form !== "") {
+      writer.uint32(18).string(message.form);
+    }
+    if (message.copies !== 0) {
+      writer.uint32(24).uint32(message.copies);
+    }
+    if (message.pages !== 0) {
+      writer.uint32(32).uint32(message.pages);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ManifestItem {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseManifestItem();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.form = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.copies = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.pages = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ManifestItem {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      form: isSet(object.form) ? globalThis.String(object.form) : "",
+      copies: isSet(object.copies) ? globalThis.Number(object.copies) : 0,
+      pages: isSet(object.pages) ? globalThis.Number(object.pages) : 0,
+    };
+  },
+
+  toJSON(message: ManifestItem): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.form !== "") {
+      obj.form = message.form;
+    }
+    if (message.copies !== 0) {
+      obj.copies = Math.round(message.copies);
+    }
+    if (message.pages !== 0) {
+      obj.pages = Math.round(message.pages);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ManifestItem>): ManifestItem {
+    return ManifestItem.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ManifestItem>): ManifestItem {
+    const message = createBaseManifestItem();
+    message.name = object.name ?? "";
+    message.form = object.form ?? "";
+    message.copies = object.copies ?? 0;
+    message.pages = object.pages ?? 0;
+    return message;
+  },
+};
+
+function createBaseRecordHandoffRequest(): RecordHandoffRequest {
+  return { caseNo: "", kind: "", manifest: [], sealNo: "", handedBy: "", takenBy: "", carrier: "", waybill: "" };
+}
+
+export const RecordHandoffRequest: MessageFns<RecordHandoffRequest> = {
+  encode(message: RecordHandoffRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.caseNo !== "") {
+      writer.uint32(10).string(message.caseNo);
+    }
+    if (message.kind !== "") {
+      writer.uint32(18).string(message.kind);
+    }
+    for (const v of message.manifest) {
+      ManifestItem.encode(v!, writer.uint32(26).fork()).join();
+    }
+    if (message.sealNo !== "") {
+      writer.uint32(34).string(message.sealNo);
+    }
+    if (message.handedBy !== "") {
+      writer.uint32(42).string(message.handedBy);
+    }
+    if (message.takenBy !== "") {
+      writer.uint32(50).string(message.takenBy);
+    }
+    if (message.carrier !== "") {
+      writer.uint32(58).string(message.carrier);
+    }
+    if (message.waybill !== "") {
+      writer.uint32(66).string(message.waybill);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RecordHandoffRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRecordHandoffRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.caseNo = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.kind = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.manifest.push(ManifestItem.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.sealNo = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.handedBy = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.takenBy = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.carrier = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.waybill = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RecordHandoffRequest {
+    return {
+      caseNo: isSet(object.caseNo)
+        ? globalThis.String(object.caseNo)
+        : isSet(object.case_no)
+        ? globalThis.String(object.case_no)
+        : "",
+      kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
+      manifest: globalThis.Array.isArray(object?.manifest)
+        ? object.manifest.map((e: any) => ManifestItem.fromJSON(e))
+        : [],
+      sealNo: isSet(object.sealNo)
+        ? globalThis.String(object.sealNo)
+        : isSet(object.seal_no)
+        ? globalThis.String(object.seal_no)
+        : "",
+      handedBy: isSet(object.handedBy)
+        ? globalThis.String(object.handedBy)
+        : isSet(object.handed_by)
+        ? globalThis.String(object.handed_by)
+        : "",
+      takenBy: isSet(object.takenBy)
+        ? globalThis.String(object.takenBy)
+        : isSet(object.taken_by)
+        ? globalThis.String(object.taken_by)
+        : "",
+      carrier: isSet(object.carrier) ? globalThis.String(object.carrier) : "",
+      waybill: isSet(object.waybill) ? globalThis.String(object.waybill) : "",
+    };
+  },
+
+  toJSON(message: RecordHandoffRequest): unknown {
+    const obj: any = {};
+    if (message.caseNo !== "") {
+      obj.caseNo = message.caseNo;
+    }
+    if (message.kind !== "") {
+      obj.kind = message.kind;
+    }
+    if (message.manifest?.length) {
+      obj.manifest = message.manifest.map((e) => ManifestItem.toJSON(e));
+    }
+    if (message.sealNo !== "") {
+      obj.sealNo = message.sealNo;
+    }
+    if (message.handedBy !== "") {
+      obj.handedBy = message.handedBy;
+    }
+    if (message.takenBy !== "") {
+      obj.takenBy = message.takenBy;
+    }
+    if (message.carrier !== "") {
+      obj.carrier = message.carrier;
+    }
+    if (message.waybill !== "") {
+      obj.waybill = message.waybill;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RecordHandoffRequest>): RecordHandoffRequest {
+    return RecordHandoffRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RecordHandoffRequest>): RecordHandoffRequest {
+    const message = createBaseRecordHandoffRequest();
+    message.caseNo = object.caseNo ?? "";
+    message.kind = object.kind ?? "";
+    message.manifest = object.manifest?.map((e) => ManifestItem.fromPartial(e)) || [];
+    message.sealNo = object.sealNo ?? "";
+    message.handedBy = object.handedBy ?? "";
+    message.takenBy = object.takenBy ?? "";
+    message.carrier = object.carrier ?? "";
+    message.waybill = object.waybill ?? "";
+    return message;
+  },
+};
+
+function createBaseReceivedItem(): ReceivedItem {
+  return { name: "", copies: 0, pages: 0 };
+}
+
+export const ReceivedItem: MessageFns<ReceivedItem> = {
+  encode(message: ReceivedItem, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.copies !== 0) {
+      writer.uint32(16).uint32(message.copies);
+    }
+    if (message.pages !== 0) {
+      writer.uint32(24).uint32(message.pages);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReceivedItem {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReceivedItem();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.copies = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.pages = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReceivedItem {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      copies: isSet(object.copies) ? globalThis.Number(object.copies) : 0,
+      pages: isSet(object.pages) ? globalThis.Number(object.pages) : 0,
+    };
+  },
+
+  toJSON(message: ReceivedItem): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.copies !== 0) {
+      obj.copies = Math.round(message.copies);
+    }
+    if (message.pages !== 0) {
+      obj.pages = Math.round(message.pages);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ReceivedItem>): ReceivedItem {
+    return ReceivedItem.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ReceivedItem>): ReceivedItem {
+    const message = createBaseReceivedItem();
+    message.name = object.name ?? "";
+    message.copies = object.copies ?? 0;
+    message.pages = object.pages ?? 0;
+    return message;
+  },
+};
+
+function createBaseReceiveHandoffRequest(): ReceiveHandoffRequest {
+  return { caseNo: "", handoffId: "", receivedBy: "", sealIntact: undefined, received: [] };
+}
+
+export const ReceiveHandoffRequest: MessageFns<ReceiveHandoffRequest> = {
+  encode(message: ReceiveHandoffRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.caseNo !== "") {
+      writer.uint32(10).string(message.caseNo);
+    }
+    if (message.handoffId !== "") {
+      writer.uint32(18).string(message.handoffId);
+    }
+    if (message.receivedBy !== "") {
+      writer.uint32(26).string(message.receivedBy);
+    }
+    if (message.sealIntact !== undefined) {
+      writer.uint32(32).bool(message.sealIntact);
+    }
+    for (const v of message.received) {
+      ReceivedItem.encode(v!, writer.uint32(42).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReceiveHandoffRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReceiveHandoffRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.caseNo = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.handoffId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.receivedBy = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.sealIntact = reader.bool();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.received.push(ReceivedItem.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReceiveHandoffRequest {
+    return {
+      caseNo: isSet(object.caseNo)
+        ? globalThis.String(object.caseNo)
+        : isSet(object.case_no)
+        ? globalThis.String(object.case_no)
+        : "",
+      handoffId: isSet(object.handoffId)
+        ? globalThis.String(object.handoffId)
+        : isSet(object.handoff_id)
+        ? globalThis.String(object.handoff_id)
+        : "",
+      receivedBy: isSet(object.receivedBy)
+        ? globalThis.String(object.receivedBy)
+        : isSet(object.received_by)
+        ? globalThis.String(object.received_by)
+        : "",
+      sealIntact: isSet(object.sealIntact)
+        ? globalThis.Boolean(object.sealIntact)
+        : isSet(object.seal_intact)
+        ? globalThis.Boolean(object.seal_intact)
+        : undefined,
+      received: globalThis.Array.isArray(object?.received)
+        ? object.received.map((e: any) => ReceivedItem.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ReceiveHandoffRequest): unknown {
+    const obj: any = {};
+    if (message.caseNo !== "") {
+      obj.caseNo = message.caseNo;
+    }
+    if (message.handoffId !== "") {
+      obj.handoffId = message.handoffId;
+    }
+    if (message.receivedBy !== "") {
+      obj.receivedBy = message.receivedBy;
+    }
+    if (message.sealIntact !== undefined) {
+      obj.sealIntact = message.sealIntact;
+    }
+    if (message.received?.length) {
+      obj.received = message.received.map((e) => ReceivedItem.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ReceiveHandoffRequest>): ReceiveHandoffRequest {
+    return ReceiveHandoffRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ReceiveHandoffRequest>): ReceiveHandoffRequest {
+    const message = createBaseReceiveHandoffRequest();
+    message.caseNo = object.caseNo ?? "";
+    message.handoffId = object.handoffId ?? "";
+    message.receivedBy = object.receivedBy ?? "";
+    message.sealIntact = object.sealIntact ?? undefined;
+    message.received = object.received?.map((e) => ReceivedItem.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseDiscrepancy(): Discrepancy {
+  return { name: "", problem: "", expected: "", found: "" };
+}
+
+export const Discrepancy: MessageFns<Discrepancy> = {
+  encode(message: Discrepancy, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.problem !== "") {
+      writer.uint32(18).string(message.problem);
+    }
+    if (message.expected !== "") {
+      writer.uint32(26).string(message.expected);
+    }
+    if (message.found !== "") {
+      writer.uint32(34).string(message.found);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Discrepancy {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDiscrepancy();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.problem = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.expected = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.found = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Discrepancy {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      problem: isSet(object.problem) ? globalThis.String(object.problem) : "",
+      expected: isSet(object.expected) ? globalThis.String(object.expected) : "",
+      found: isSet(object.found) ? globalThis.String(object.found) : "",
+    };
+  },
+
+  toJSON(message: Discrepancy): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.problem !== "") {
+      obj.problem = message.problem;
+    }
+    if (message.expected !== "") {
+      obj.expected = message.expected;
+    }
+    if (message.found !== "") {
+      obj.found = message.found;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Discrepancy>): Discrepancy {
+    return Discrepancy.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Discrepancy>): Discrepancy {
+    const message = createBaseDiscrepancy();
+    message.name = object.name ?? "";
+    message.problem = object.problem ?? "";
+    message.expected = object.expected ?? "";
+    message.found = object.found ?? "";
+    return message;
+  },
+};
+
+function createBaseParcelTracking(): ParcelTracking {
+  return { status: "", statusLabel: "", needsAttention: false, lastEventAt: "", deliveredAt: "" };
+}
+
+export const ParcelTracking: MessageFns<ParcelTracking> = {
+  encode(message: ParcelTracking, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.status !== "") {
+      writer.uint32(10).string(message.status);
+    }
+    if (message.statusLabel !== "") {
+      writer.uint32(18).string(message.statusLabel);
+    }
+    if (message.needsAttention !== false) {
+      writer.uint32(24).bool(message.needsAttention);
+    }
+    if (message.lastEventAt !== "") {
+      writer.uint32(34).string(message.lastEventAt);
+    }
+    if (message.deliveredAt !== "") {
+      writer.uint32(42).string(message.deliveredAt);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ParcelTracking {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseParcelTracking();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.status = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.statusLabel = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.needsAttention = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.lastEventAt = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.deliveredAt = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ParcelTracking {
+    return {
+      status: isSet(object.status) ? globalThis.String(object.status) : "",
+      statusLabel: isSet(object.statusLabel)
+        ? globalThis.String(object.statusLabel)
+        : isSet(object.status_label)
+        ? globalThis.String(object.status_label)
+        : "",
+      needsAttention: isSet(object.needsAttention)
+        ? globalThis.Boolean(object.needsAttention)
+        : isSet(object.needs_attention)
+        ? globalThis.Boolean(object.needs_attention)
+        : false,
+      lastEventAt: isSet(object.lastEventAt)
+        ? globalThis.String(object.lastEventAt)
+        : isSet(object.last_event_at)
+        ? globalThis.String(object.last_event_at)
+        : "",
+      deliveredAt: isSet(object.deliveredAt)
+        ? globalThis.String(object.deliveredAt)
+        : isSet(object.delivered_at)
+        ? globalThis.String(object.delivered_at)
+        : "",
+    };
+  },
+
+  toJSON(message: ParcelTracking): unknown {
+    const obj: any = {};
+    if (message.status !== "") {
+      obj.status = message.status;
+    }
+    if (message.statusLabel !== "") {
+      obj.statusLabel = message.statusLabel;
+    }
+    if (message.needsAttention !== false) {
+      obj.needsAttention = message.needsAttention;
+    }
+    if (message.lastEventAt !== "") {
+      obj.lastEventAt = message.lastEventAt;
+    }
+    if (message.deliveredAt !== "") {
+      obj.deliveredAt = message.deliveredAt;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ParcelTracking>): ParcelTracking {
+    return ParcelTracking.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ParcelTracking>): ParcelTracking {
+    const message = createBaseParcelTracking();
+    message.status = object.status ?? "";
+    message.statusLabel = object.statusLabel ?? "";
+    message.needsAttention = object.needsAttention ?? false;
+    message.lastEventAt = object.lastEventAt ?? "";
+    message.deliveredAt = object.deliveredAt ?? "";
+    return message;
+  },
+};
+
+function createBaseHandoff(): Handoff {
+  return {
+    handoffId: "",
+    kind: "",
+    status: "",
+    dispatchedAt: "",
+    manifest: [],
+    sealNo: "",
+    carrier: "",
+    waybill: "",
+    handedBy: "",
+    lastHolder: "",
+    receivedAt: "",
+    receivedBy: "",
+    sealIntact: undefined,
+    discrepancies: [],
+    tracking: undefined,
+  };
+}
+
+export const Handoff: MessageFns<Handoff> = {
+  encode(message: Handoff, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.handoffId !== "") {
+      writer.uint32(10).string(message.handoffId);
+    }
+    if (message.kind !== "") {
+      writer.uint32(18).string(message.kind);
+    }
+    if (message.status !== "") {
+      writer.uint32(26).string(message.status);
+    }
+    if (message.dispatchedAt !== "") {
+      writer.uint32(34).string(message.dispatchedAt);
+    }
+    for (const v of message.manifest) {
+      ManifestItem.encode(v!, writer.uint32(42).fork()).join();
+    }
+    if (message.sealNo !== "") {
+      writer.uint32(50).string(message.sealNo);
+    }
+    if (message.carrier !== "") {
+      writer.uint32(58).string(message.carrier);
+    }
+    if (message.waybill !== "") {
+      writer.uint32(66).string(message.waybill);
+    }
+    if (message.handedBy !== "") {
+      writer.uint32(74).string(message.handedBy);
+    }
+    if (message.lastHolder !== "") {
+      writer.uint32(82).string(message.lastHolder);
+    }
+    if (message.receivedAt !== "") {
+      writer.uint32(90).string(message.receivedAt);
+    }
+    if (message.receivedBy !== "") {
+      writer.uint32(98).string(message.receivedBy);
+    }
+    if (message.sealIntact !== undefined) {
+      writer.uint32(104).bool(message.sealIntact);
+    }
+    for (const v of message.discrepancies) {
+      Discrepancy.encode(v!, writer.uint32(114).fork()).join();
+    }
+    if (message.tracking !== undefined) {
+      ParcelTracking.encode(message.tracking, writer.uint32(122).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Handoff {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHandoff();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.handoffId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.kind = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.status = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.dispatchedAt = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.manifest.push(ManifestItem.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.sealNo = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.carrier = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.waybill = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.handedBy = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.lastHolder = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.receivedAt = reader.string();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.receivedBy = reader.string();
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.sealIntact = reader.bool();
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.discrepancies.push(Discrepancy.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.tracking = ParcelTracking.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Handoff {
+    return {
+      handoffId: isSet(object.handoffId)
+        ? globalThis.String(object.handoffId)
+        : isSet(object.handoff_id)
+        ? globalThis.String(object.handoff_id)
+        : "",
+      kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
+      status: isSet(object.status) ? globalThis.String(object.status) : "",
+      dispatchedAt: isSet(object.dispatchedAt)
+        ? globalThis.String(object.dispatchedAt)
+        : isSet(object.dispatched_at)
+        ? globalThis.String(object.dispatched_at)
+        : "",
+      manifest: globalThis.Array.isArray(object?.manifest)
+        ? object.manifest.map((e: any) => ManifestItem.fromJSON(e))
+        : [],
+      sealNo: isSet(object.sealNo)
+        ? globalThis.String(object.sealNo)
+        : isSet(object.seal_no)
+        ? globalThis.String(object.seal_no)
+        : "",
+      carrier: isSet(object.carrier) ? globalThis.String(object.carrier) : "",
+      waybill: isSet(object.waybill) ? globalThis.String(object.waybill) : "",
+      handedBy: isSet(object.handedBy)
+        ? globalThis.String(object.handedBy)
+        : isSet(object.handed_by)
+        ? globalThis.String(object.handed_by)
+        : "",
+      lastHolder: isSet(object.lastHolder)
+        ? globalThis.String(object.lastHolder)
+        : isSet(object.last_holder)
+        ? globalThis.String(object.last_holder)
+        : "",
+      receivedAt: isSet(object.receivedAt)
+        ? globalThis.String(object.receivedAt)
+        : isSet(object.received_at)
+        ? globalThis.String(object.received_at)
+        : "",
+      receivedBy: isSet(object.receivedBy)
+        ? globalThis.String(object.receivedBy)
+        : isSet(object.received_by)
+        ? globalThis.String(object.received_by)
+        : "",
+      sealIntact: isSet(object.sealIntact)
+        ? globalThis.Boolean(object.sealIntact)
+        : isSet(object.seal_intact)
+        ? globalThis.Boolean(object.seal_intact)
+        : undefined,
+      discrepancies: globalThis.Array.isArray(object?.discrepancies)
+        ? object.discrepancies.map((e: any) => Discrepancy.fromJSON(e))
+        : [],
+      tracking: isSet(object.tracking) ? ParcelTracking.fromJSON(object.tracking) : undefined,
+    };
+  },
+
+  toJSON(message: Handoff): unknown {
+    const obj: any = {};
+    if (message.handoffId !== "") {
+      obj.handoffId = message.handoffId;
+    }
+    if (message.kind !== "") {
+      obj.kind = message.kind;
+    }
+    if (message.status !== "") {
+      obj.status = message.status;
+    }
+    if (message.dispatchedAt !== "") {
+      obj.dispatchedAt = message.dispatchedAt;
+    }
+    if (message.manifest?.length) {
+      obj.manifest = message.manifest.map((e) => ManifestItem.toJSON(e));
+    }
+    if (message.sealNo !== "") {
+      obj.sealNo = message.sealNo;
+    }
+    if (message.carrier !== "") {
+      obj.carrier = message.carrier;
+    }
+    if (message.waybill !== "") {
+      obj.waybill = message.waybill;
+    }
+    if (message.handedBy !== "") {
+      obj.handedBy = message.handedBy;
+    }
+    if (message.lastHolder !== "") {
+      obj.lastHolder = message.lastHolder;
+    }
+    if (message.receivedAt !== "") {
+      obj.receivedAt = message.receivedAt;
+    }
+    if (message.receivedBy !== "") {
+      obj.receivedBy = message.receivedBy;
+    }
+    if (message.sealIntact !== undefined) {
+      obj.sealIntact = message.sealIntact;
+    }
+    if (message.discrepancies?.length) {
+      obj.discrepancies = message.discrepancies.map((e) => Discrepancy.toJSON(e));
+    }
+    if (message.tracking !== undefined) {
+      obj.tracking = ParcelTracking.toJSON(message.tracking);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Handoff>): Handoff {
+    return Handoff.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Handoff>): Handoff {
+    const message = createBaseHandoff();
+    message.handoffId = object.handoffId ?? "";
+    message.kind = object.kind ?? "";
+    message.status = object.status ?? "";
+    message.dispatchedAt = object.dispatchedAt ?? "";
+    message.manifest = object.manifest?.map((e) => ManifestItem.fromPartial(e)) || [];
+    message.sealNo = object.sealNo ?? "";
+    message.carrier = object.carrier ?? "";
+    message.waybill = object.waybill ?? "";
+    message.handedBy = object.handedBy ?? "";
+    message.lastHolder = object.lastHolder ?? "";
+    message.receivedAt = object.receivedAt ?? "";
+    message.receivedBy = object.receivedBy ?? "";
+    message.sealIntact = object.sealIntact ?? undefined;
+    message.discrepancies = object.discrepancies?.map((e) => Discrepancy.fromPartial(e)) || [];
+    message.tracking = (object.tracking !== undefined && object.tracking !== null)
+      ? ParcelTracking.fromPartial(object.tracking)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseGetCaseTimelineRequest(): GetCaseTimelineRequest {
+  return { caseNo: "" };
+}
+
+export const GetCaseTimelineRequest: MessageFns<GetCaseTimelineRequest> = {
+  encode(message: GetCaseTimelineRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.caseNo !== "") {
+      writer.uint32(10).string(message.caseNo);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetCaseTimelineRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetCaseTimelineRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.caseNo = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetCaseTimelineRequest {
+    return {
+      caseNo: isSet(object.caseNo)
+        ? globalThis.String(object.caseNo)
+        : isSet(object.case_no)
+        ? globalThis.String(object.case_no)
+        : "",
+    };
+  },
+
+  toJSON(message: GetCaseTimelineRequest): unknown {
+    const obj: any = {};
+    if (message.caseNo !== "") {
+      obj.caseNo = message.caseNo;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetCaseTimelineRequest>): GetCaseTimelineRequest {
+    return GetCaseTimelineRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetCaseTimelineRequest>): GetCaseTimelineRequest {
+    const message = createBaseGetCaseTimelineRequest();
+    message.caseNo = object.caseNo ?? "";
+    return message;
+  },
+};
+
+function createBaseTimelineRef(): TimelineRef {
+  return { messageId: "", handoffId: "", pauseId: "", cardId: "" };
+}
+
+export const TimelineRef: MessageFns<TimelineRef> = {
+  encode(message: TimelineRef, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.messageId !== "") {
+      writer.uint32(10).string(message.messageId);
+    }
+    if (message.handoffId !== "") {
+      writer.uint32(18).string(message.handoffId);
+    }
+    if (message.pauseId !== "") {
+      writer.uint32(26).string(message.pauseId);
+    }
+    if (message.cardId !== "") {
+      writer.uint32(34).string(message.cardId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TimelineRef {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTimelineRef();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.messageId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.handoffId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.pauseId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.cardId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TimelineRef {
+    return {
+      messageId: isSet(object.messageId)
+        ? globalThis.String(object.messageId)
+        : isSet(object.message_id)
+        ? globalThis.String(object.message_id)
+        : "",
+      handoffId: isSet(object.handoffId)
+        ? globalThis.String(object.handoffId)
+        : isSet(object.handoff_id)
+        ? globalThis.String(object.handoff_id)
+        : "",
+      pauseId: isSet(object.pauseId)
+        ? globalThis.String(object.pauseId)
+        : isSet(object.pause_id)
+        ? globalThis.String(object.pause_id)
+        : "",
+      cardId: isSet(object.cardId)
+        ? globalThis.String(object.cardId)
+        : isSet(object.card_id)
+        ? globalThis.String(object.card_id)
+        : "",
+    };
+  },
+
+  toJSON(message: TimelineRef): unknown {
+    const obj: any = {};
+    if (message.messageId !== "") {
+      obj.messageId = message.messageId;
+    }
+    if (message.handoffId !== "") {
+      obj.handoffId = message.handoffId;
+    }
+    if (message.pauseId !== "") {
+      obj.pauseId = message.pauseId;
+    }
+    if (message.cardId !== "") {
+      obj.cardId = message.cardId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<TimelineRef>): TimelineRef {
+    return TimelineRef.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TimelineRef>): TimelineRef {
+    const message = createBaseTimelineRef();
+    message.messageId = object.messageId ?? "";
+    message.handoffId = object.handoffId ?? "";
+    message.pauseId = object.pauseId ?? "";
+    message.cardId = object.cardId ?? "";
+    return message;
+  },
+};
+
+function createBaseTimelineEntry(): TimelineEntry {
+  return { at: "", kind: "", title: "", detail: "", tone: "", ref: undefined };
+}
+
+export const TimelineEntry: MessageFns<TimelineEntry> = {
+  encode(message: TimelineEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.at !== "") {
+      writer.uint32(10).string(message.at);
+    }
+    if (message.kind !== "") {
+      writer.uint32(18).string(message.kind);
+    }
+    if (message.title !== "") {
+      writer.uint32(26).string(message.title);
+    }
+    if (message.detail !== "") {
+      writer.uint32(34).string(message.detail);
+    }
+    if (message.tone !== "") {
+      writer.uint32(42).string(message.tone);
+    }
+    if (message.ref !== undefined) {
+      TimelineRef.encode(message.ref, writer.uint32(50).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TimelineEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTimelineEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.at = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.kind = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.title = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.detail = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.tone = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.ref = TimelineRef.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TimelineEntry {
+    return {
+      at: isSet(object.at) ? globalThis.String(object.at) : "",
+      kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
+      title: isSet(object.title) ? globalThis.String(object.title) : "",
+      detail: isSet(object.detail) ? globalThis.String(object.detail) : "",
+      tone: isSet(object.tone) ? globalThis.String(object.tone) : "",
+      ref: isSet(object.ref) ? TimelineRef.fromJSON(object.ref) : undefined,
+    };
+  },
+
+  toJSON(message: TimelineEntry): unknown {
+    const obj: any = {};
+    if (message.at !== "") {
+      obj.at = message.at;
+    }
+    if (message.kind !== "") {
+      obj.kind = message.kind;
+    }
+    if (message.title !== "") {
+      obj.title = message.title;
+    }
+    if (message.detail !== "") {
+      obj.detail = message.detail;
+    }
+    if (message.tone !== "") {
+      obj.tone = message.tone;
+    }
+    if (message.ref !== undefined) {
+      obj.ref = TimelineRef.toJSON(message.ref);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<TimelineEntry>): TimelineEntry {
+    return TimelineEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TimelineEntry>): TimelineEntry {
+    const message = createBaseTimelineEntry();
+    message.at = object.at ?? "";
+    message.kind = object.kind ?? "";
+    message.title = object.title ?? "";
+    message.detail = object.detail ?? "";
+    message.tone = object.tone ?? "";
+    message.ref = (object.ref !== undefined && object.ref !== null) ? TimelineRef.fromPartial(object.ref) : undefined;
+    return message;
+  },
+};
+
+function createBaseCaseTimeline(): CaseTimeline {
+  return { caseNo: "", entries: [] };
+}
+
+export const CaseTimeline: MessageFns<CaseTimeline> = {
+  encode(message: CaseTimeline, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.caseNo !== "") {
+      writer.uint32(10).string(message.caseNo);
+    }
+    for (const v of message.entries) {
+      TimelineEntry.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CaseTimeline {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCaseTimeline();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.caseNo = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.entries.push(TimelineEntry.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CaseTimeline {
+    return {
+      caseNo: isSet(object.caseNo)
+        ? globalThis.String(object.caseNo)
+        : isSet(object.case_no)
+        ? globalThis.String(object.case_no)
+        : "",
+      entries: globalThis.Array.isArray(object?.entries)
+        ? object.entries.map((e: any) => TimelineEntry.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: CaseTimeline): unknown {
+    const obj: any = {};
+    if (message.caseNo !== "") {
+      obj.caseNo = message.caseNo;
+    }
+    if (message.entries?.length) {
+      obj.entries = message.entries.map((e) => TimelineEntry.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CaseTimeline>): CaseTimeline {
+    return CaseTimeline.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CaseTimeline>): CaseTimeline {
+    const message = createBaseCaseTimeline();
+    message.caseNo = object.caseNo ?? "";
+    message.entries = object.entries?.map((e) => TimelineEntry.fromPartial(e)) || [];
+    return message;
+  },
+};
 
 function createBaseRateCaseRequest(): RateCaseRequest {
   return { caseNo: "", rating: "" };
@@ -3199,6 +5670,9 @@ function createBaseCase(): Case {
     updatedAt: "",
     events: [],
     crossings: [],
+    stateLabel: "",
+    deadline: undefined,
+    handoffs: [],
   };
 }
 
@@ -3236,6 +5710,15 @@ export const Case: MessageFns<Case> = {
     }
     for (const v of message.crossings) {
       Crossing.encode(v!, writer.uint32(90).fork()).join();
+    }
+    if (message.stateLabel !== "") {
+      writer.uint32(98).string(message.stateLabel);
+    }
+    if (message.deadline !== undefined) {
+      Deadline.encode(message.deadline, writer.uint32(106).fork()).join();
+    }
+    for (const v of message.handoffs) {
+      Handoff.encode(v!, writer.uint32(114).fork()).join();
     }
     return writer;
   },
@@ -3341,6 +5824,30 @@ export const Case: MessageFns<Case> = {
             message.crossings.push(Crossing.decode(reader, reader.uint32()));
             continue;
           }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.stateLabel = reader.string();
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.deadline = Deadline.decode(reader, reader.uint32());
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.handoffs.push(Handoff.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3402,6 +5909,15 @@ export const Case: MessageFns<Case> = {
       crossings: globalThis.Array.isArray(object?.crossings)
         ? object.crossings.map((e: any) => Crossing.fromJSON(e))
         : [],
+      stateLabel: isSet(object.stateLabel)
+        ? globalThis.String(object.stateLabel)
+        : isSet(object.state_label)
+        ? globalThis.String(object.state_label)
+        : "",
+      deadline: isSet(object.deadline) ? Deadline.fromJSON(object.deadline) : undefined,
+      handoffs: globalThis.Array.isArray(object?.handoffs)
+        ? object.handoffs.map((e: any) => Handoff.fromJSON(e))
+        : [],
     };
   },
 
@@ -3440,6 +5956,15 @@ export const Case: MessageFns<Case> = {
     if (message.crossings?.length) {
       obj.crossings = message.crossings.map((e) => Crossing.toJSON(e));
     }
+    if (message.stateLabel !== "") {
+      obj.stateLabel = message.stateLabel;
+    }
+    if (message.deadline !== undefined) {
+      obj.deadline = Deadline.toJSON(message.deadline);
+    }
+    if (message.handoffs?.length) {
+      obj.handoffs = message.handoffs.map((e) => Handoff.toJSON(e));
+    }
     return obj;
   },
 
@@ -3459,6 +5984,322 @@ export const Case: MessageFns<Case> = {
     message.updatedAt = object.updatedAt ?? "";
     message.events = object.events?.map((e) => CaseEvent.fromPartial(e)) || [];
     message.crossings = object.crossings?.map((e) => Crossing.fromPartial(e)) || [];
+    message.stateLabel = object.stateLabel ?? "";
+    message.deadline = (object.deadline !== undefined && object.deadline !== null)
+      ? Deadline.fromPartial(object.deadline)
+      : undefined;
+    message.handoffs = object.handoffs?.map((e) => Handoff.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseDeadline(): Deadline {
+  return {
+    state: "",
+    promisedDays: 0,
+    statutoryDays: 0,
+    dueDate: "",
+    statutoryDueDate: "",
+    usedDays: 0,
+    remainingDays: 0,
+    overdue: false,
+    completedOn: "",
+    onTime: undefined,
+    provisional: false,
+    colour: "",
+    colourLabel: "",
+  };
+}
+
+export const Deadline: MessageFns<Deadline> = {
+  encode(message: Deadline, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.state !== "") {
+      writer.uint32(10).string(message.state);
+    }
+    if (message.promisedDays !== 0) {
+      writer.uint32(16).uint32(message.promisedDays);
+    }
+    if (message.statutoryDays !== 0) {
+      writer.uint32(24).uint32(message.statutoryDays);
+    }
+    if (message.dueDate !== "") {
+      writer.uint32(34).string(message.dueDate);
+    }
+    if (message.statutoryDueDate !== "") {
+      writer.uint32(42).string(message.statutoryDueDate);
+    }
+    if (message.usedDays !== 0) {
+      writer.uint32(48).uint32(message.usedDays);
+    }
+    if (message.remainingDays !== 0) {
+      writer.uint32(56).int32(message.remainingDays);
+    }
+    if (message.overdue !== false) {
+      writer.uint32(64).bool(message.overdue);
+    }
+    if (message.completedOn !== "") {
+      writer.uint32(74).string(message.completedOn);
+    }
+    if (message.onTime !== undefined) {
+      writer.uint32(80).bool(message.onTime);
+    }
+    if (message.provisional !== false) {
+      writer.uint32(88).bool(message.provisional);
+    }
+    if (message.colour !== "") {
+      writer.uint32(98).string(message.colour);
+    }
+    if (message.colourLabel !== "") {
+      writer.uint32(106).string(message.colourLabel);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Deadline {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeadline();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.state = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.promisedDays = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.statutoryDays = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.dueDate = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.statutoryDueDate = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.usedDays = reader.uint32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.remainingDays = reader.int32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.overdue = reader.bool();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.completedOn = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.onTime = reader.bool();
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.provisional = reader.bool();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.colour = reader.string();
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.colourLabel = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Deadline {
+    return {
+      state: isSet(object.state) ? globalThis.String(object.state) : "",
+      promisedDays: isSet(object.promisedDays)
+        ? globalThis.Number(object.promisedDays)
+        : isSet(object.promised_days)
+        ? globalThis.Number(object.promised_days)
+        : 0,
+      statutoryDays: isSet(object.statutoryDays)
+        ? globalThis.Number(object.statutoryDays)
+        : isSet(object.statutory_days)
+        ? globalThis.Number(object.statutory_days)
+        : 0,
+      dueDate: isSet(object.dueDate)
+        ? globalThis.String(object.dueDate)
+        : isSet(object.due_date)
+        ? globalThis.String(object.due_date)
+        : "",
+      statutoryDueDate: isSet(object.statutoryDueDate)
+        ? globalThis.String(object.statutoryDueDate)
+        : isSet(object.statutory_due_date)
+        ? globalThis.String(object.statutory_due_date)
+        : "",
+      usedDays: isSet(object.usedDays)
+        ? globalThis.Number(object.usedDays)
+        : isSet(object.used_days)
+        ? globalThis.Number(object.used_days)
+        : 0,
+      remainingDays: isSet(object.remainingDays)
+        ? globalThis.Number(object.remainingDays)
+        : isSet(object.remaining_days)
+        ? globalThis.Number(object.remaining_days)
+        : 0,
+      overdue: isSet(object.overdue) ? globalThis.Boolean(object.overdue) : false,
+      completedOn: isSet(object.completedOn)
+        ? globalThis.String(object.completedOn)
+        : isSet(object.completed_on)
+        ? globalThis.String(object.completed_on)
+        : "",
+      onTime: isSet(object.onTime)
+        ? globalThis.Boolean(object.onTime)
+        : isSet(object.on_time)
+        ? globalThis.Boolean(object.on_time)
+        : undefined,
+      provisional: isSet(object.provisional) ? globalThis.Boolean(object.provisional) : false,
+      colour: isSet(object.colour) ? globalThis.String(object.colour) : "",
+      colourLabel: isSet(object.colourLabel)
+        ? globalThis.String(object.colourLabel)
+        : isSet(object.colour_label)
+        ? globalThis.String(object.colour_label)
+        : "",
+    };
+  },
+
+  toJSON(message: Deadline): unknown {
+    const obj: any = {};
+    if (message.state !== "") {
+      obj.state = message.state;
+    }
+    if (message.promisedDays !== 0) {
+      obj.promisedDays = Math.round(message.promisedDays);
+    }
+    if (message.statutoryDays !== 0) {
+      obj.statutoryDays = Math.round(message.statutoryDays);
+    }
+    if (message.dueDate !== "") {
+      obj.dueDate = message.dueDate;
+    }
+    if (message.statutoryDueDate !== "") {
+      obj.statutoryDueDate = message.statutoryDueDate;
+    }
+    if (message.usedDays !== 0) {
+      obj.usedDays = Math.round(message.usedDays);
+    }
+    if (message.remainingDays !== 0) {
+      obj.remainingDays = Math.round(message.remainingDays);
+    }
+    if (message.overdue !== false) {
+      obj.overdue = message.overdue;
+    }
+    if (message.completedOn !== "") {
+      obj.completedOn = message.completedOn;
+    }
+    if (message.onTime !== undefined) {
+      obj.onTime = message.onTime;
+    }
+    if (message.provisional !== false) {
+      obj.provisional = message.provisional;
+    }
+    if (message.colour !== "") {
+      obj.colour = message.colour;
+    }
+    if (message.colourLabel !== "") {
+      obj.colourLabel = message.colourLabel;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Deadline>): Deadline {
+    return Deadline.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Deadline>): Deadline {
+    const message = createBaseDeadline();
+    message.state = object.state ?? "";
+    message.promisedDays = object.promisedDays ?? 0;
+    message.statutoryDays = object.statutoryDays ?? 0;
+    message.dueDate = object.dueDate ?? "";
+    message.statutoryDueDate = object.statutoryDueDate ?? "";
+    message.usedDays = object.usedDays ?? 0;
+    message.remainingDays = object.remainingDays ?? 0;
+    message.overdue = object.overdue ?? false;
+    message.completedOn = object.completedOn ?? "";
+    message.onTime = object.onTime ?? undefined;
+    message.provisional = object.provisional ?? false;
+    message.colour = object.colour ?? "";
+    message.colourLabel = object.colourLabel ?? "";
     return message;
   },
 };
@@ -3487,6 +6328,19 @@ export const PartnerServiceService = {
     requestDeserialize: (value: Buffer): GetCaseRequest => GetCaseRequest.decode(value),
     responseSerialize: (value: Case): Buffer => Buffer.from(Case.encode(value).finish()),
     responseDeserialize: (value: Buffer): Case => Case.decode(value),
+  },
+  /**
+   * Cases held at this gateway, newest first, a page at a time; only those of matters the partner
+   * is allowed. The same list (and filters) as the console's.
+   */
+  listCases: {
+    path: "/kuacheng.partner.v1.PartnerService/ListCases" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListCasesRequest): Buffer => Buffer.from(ListCasesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListCasesRequest => ListCasesRequest.decode(value),
+    responseSerialize: (value: ListCasesResponse): Buffer => Buffer.from(ListCasesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListCasesResponse => ListCasesResponse.decode(value),
   },
   /** The case's events from `after_seq` on (0 = from the start), then new ones as they happen. */
   watchCase: {
@@ -3532,6 +6386,47 @@ export const PartnerServiceService = {
     responseSerialize: (value: SupervisionFigures): Buffer => Buffer.from(SupervisionFigures.encode(value).finish()),
     responseDeserialize: (value: Buffer): SupervisionFigures => SupervisionFigures.decode(value),
   },
+  /**
+   * A hand-off of the case's paper leaving this district (materials to the handling district from
+   * the origin window; a result to the applicant or back to the window from the handling district).
+   */
+  recordHandoff: {
+    path: "/kuacheng.partner.v1.PartnerService/RecordHandoff" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RecordHandoffRequest): Buffer => Buffer.from(RecordHandoffRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RecordHandoffRequest => RecordHandoffRequest.decode(value),
+    responseSerialize: (value: Handoff): Buffer => Buffer.from(Handoff.encode(value).finish()),
+    responseDeserialize: (value: Buffer): Handoff => Handoff.decode(value),
+  },
+  /**
+   * A hand-off arriving at this district: who received it, the seal, what was counted against the
+   * manifest. Receiving the materials starts the clock of matters that count from the paper.
+   */
+  receiveHandoff: {
+    path: "/kuacheng.partner.v1.PartnerService/ReceiveHandoff" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ReceiveHandoffRequest): Buffer =>
+      Buffer.from(ReceiveHandoffRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ReceiveHandoffRequest => ReceiveHandoffRequest.decode(value),
+    responseSerialize: (value: Handoff): Buffer => Buffer.from(Handoff.encode(value).finish()),
+    responseDeserialize: (value: Buffer): Handoff => Handoff.decode(value),
+  },
+  /**
+   * Everything that happened to the case in one list, oldest first, with Chinese titles as the
+   * console shows them.
+   */
+  getCaseTimeline: {
+    path: "/kuacheng.partner.v1.PartnerService/GetCaseTimeline" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetCaseTimelineRequest): Buffer =>
+      Buffer.from(GetCaseTimelineRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetCaseTimelineRequest => GetCaseTimelineRequest.decode(value),
+    responseSerialize: (value: CaseTimeline): Buffer => Buffer.from(CaseTimeline.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CaseTimeline => CaseTimeline.decode(value),
+  },
 } as const;
 
 export interface PartnerServiceServer extends UntypedServiceImplementation {
@@ -3541,6 +6436,11 @@ export interface PartnerServiceServer extends UntypedServiceImplementation {
    */
   forwardApplication: handleUnaryCall<ForwardApplicationRequest, Case>;
   getCase: handleUnaryCall<GetCaseRequest, Case>;
+  /**
+   * Cases held at this gateway, newest first, a page at a time; only those of matters the partner
+   * is allowed. The same list (and filters) as the console's.
+   */
+  listCases: handleUnaryCall<ListCasesRequest, ListCasesResponse>;
   /** The case's events from `after_seq` on (0 = from the start), then new ones as they happen. */
   watchCase: handleServerStreamingCall<WatchCaseRequest, CaseEvent>;
   /**
@@ -3552,6 +6452,21 @@ export interface PartnerServiceServer extends UntypedServiceImplementation {
   rateCase: handleUnaryCall<RateCaseRequest, RateCaseResponse>;
   /** 电子监察 figures for a month: on-time rate, days used, cards and ratings per matter. */
   getSupervisionFigures: handleUnaryCall<GetSupervisionFiguresRequest, SupervisionFigures>;
+  /**
+   * A hand-off of the case's paper leaving this district (materials to the handling district from
+   * the origin window; a result to the applicant or back to the window from the handling district).
+   */
+  recordHandoff: handleUnaryCall<RecordHandoffRequest, Handoff>;
+  /**
+   * A hand-off arriving at this district: who received it, the seal, what was counted against the
+   * manifest. Receiving the materials starts the clock of matters that count from the paper.
+   */
+  receiveHandoff: handleUnaryCall<ReceiveHandoffRequest, Handoff>;
+  /**
+   * Everything that happened to the case in one list, oldest first, with Chinese titles as the
+   * console shows them.
+   */
+  getCaseTimeline: handleUnaryCall<GetCaseTimelineRequest, CaseTimeline>;
 }
 
 export interface PartnerServiceClient extends Client {
@@ -3585,6 +6500,25 @@ export interface PartnerServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: Case) => void,
+  ): ClientUnaryCall;
+  /**
+   * Cases held at this gateway, newest first, a page at a time; only those of matters the partner
+   * is allowed. The same list (and filters) as the console's.
+   */
+  listCases(
+    request: ListCasesRequest,
+    callback: (error: ServiceError | null, response: ListCasesResponse) => void,
+  ): ClientUnaryCall;
+  listCases(
+    request: ListCasesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListCasesResponse) => void,
+  ): ClientUnaryCall;
+  listCases(
+    request: ListCasesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListCasesResponse) => void,
   ): ClientUnaryCall;
   /** The case's events from `after_seq` on (0 = from the start), then new ones as they happen. */
   watchCase(request: WatchCaseRequest, options?: Partial<CallOptions>): ClientReadableStream<CaseEvent>;
@@ -3643,6 +6577,63 @@ export interface PartnerServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: SupervisionFigures) => void,
+  ): ClientUnaryCall;
+  /**
+   * A hand-off of the case's paper leaving this district (materials to the handling district from
+   * the origin window; a result to the applicant or back to the window from the handling district).
+   */
+  recordHandoff(
+    request: RecordHandoffRequest,
+    callback: (error: ServiceError | null, response: Handoff) => void,
+  ): ClientUnaryCall;
+  recordHandoff(
+    request: RecordHandoffRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Handoff) => void,
+  ): ClientUnaryCall;
+  recordHandoff(
+    request: RecordHandoffRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Handoff) => void,
+  ): ClientUnaryCall;
+  /**
+   * A hand-off arriving at this district: who received it, the seal, what was counted against the
+   * manifest. Receiving the materials starts the clock of matters that count from the paper.
+   */
+  receiveHandoff(
+    request: ReceiveHandoffRequest,
+    callback: (error: ServiceError | null, response: Handoff) => void,
+  ): ClientUnaryCall;
+  receiveHandoff(
+    request: ReceiveHandoffRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Handoff) => void,
+  ): ClientUnaryCall;
+  receiveHandoff(
+    request: ReceiveHandoffRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Handoff) => void,
+  ): ClientUnaryCall;
+  /**
+   * Everything that happened to the case in one list, oldest first, with Chinese titles as the
+   * console shows them.
+   */
+  getCaseTimeline(
+    request: GetCaseTimelineRequest,
+    callback: (error: ServiceError | null, response: CaseTimeline) => void,
+  ): ClientUnaryCall;
+  getCaseTimeline(
+    request: GetCaseTimelineRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CaseTimeline) => void,
+  ): ClientUnaryCall;
+  getCaseTimeline(
+    request: GetCaseTimelineRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CaseTimeline) => void,
   ): ClientUnaryCall;
 }
 
