@@ -5,9 +5,10 @@
 #   protos/kuacheng/**/*.proto  --buf + ts-proto (buf.gen.yaml)-->  protos/gen/
 #   adapters/<d>/openapi.yaml   --openapi-typescript-------------->  adapters/<d>/generated/approval-api.ts
 #   courier/<c>/openapi.yaml    --openapi-typescript-------------->  courier/<c>/generated/tracking-api.ts
+#   gateway/rest/openapi.yaml   --openapi-typescript-------------->  gateway/rest/generated/staff-api.ts
 #
-# The generated folders (protos/gen/, adapters/*/generated/, courier/*/generated/) belong to this
-# script: nothing in them is edited by hand. Everything is first generated into a fresh temporary directory; then
+# The generated folders (protos/gen/, adapters/*/generated/, courier/*/generated/,
+# gateway/rest/generated/) belong to this script: nothing in them is edited by hand. Everything is first generated into a fresh temporary directory; then
 #   (default)  the working tree is brought in line with it: changed files are rewritten, files that
 #              are no longer generated (a removed .proto or openapi.yaml) are deleted, unchanged files
 #              are left alone (their mtimes do not move);
@@ -58,10 +59,11 @@ run "buf generate" npx --no-install buf generate --template buf.gen.yaml --outpu
 generated_name() {
   case $1 in
     courier/*) echo tracking-api.ts ;;
+    gateway/rest/*) echo staff-api.ts ;;
     *) echo approval-api.ts ;;
   esac
 }
-specs=(adapters/*/openapi.yaml courier/*/openapi.yaml)
+specs=(adapters/*/openapi.yaml courier/*/openapi.yaml gateway/rest/openapi.yaml)
 for spec in "${specs[@]}"; do
   dir=$(dirname "$spec")
   run "openapi-typescript $spec" \
@@ -71,7 +73,7 @@ done
 # --- 2. compare with the working tree -------------------------------------------------------------
 # Every folder this script owns, whether it exists in the fresh output, the working tree, or both.
 roots=(protos/gen)
-for d in adapters/*/generated courier/*/generated "$out"/adapters/*/generated "$out"/courier/*/generated; do
+for d in adapters/*/generated courier/*/generated gateway/rest/generated "$out"/adapters/*/generated "$out"/courier/*/generated "$out"/gateway/rest/generated; do
   d=${d#"$out"/}
   [[ " ${roots[*]} " == *" $d "* ]] || roots+=("$d")
 done
