@@ -5,13 +5,16 @@
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { ensureDevStaffFiles } from '../gateway/staff/dev-accounts.js';
 import { DEFAULT_PARTNERS, ensureDevPki, revokeCertificate, type DevPkiChange } from './dev-pki.js';
 
-const USAGE = `Usage: npm run certs -- [--dir <folder>] [--partner <id>]... [--revoke <cert.pem>]
+const USAGE = `Usage: npm run certs -- [--dir <folder>] [--partner <id>]... [--revoke <cert.pem>] [--staff <folder>]
 
   --dir <folder>      where the dev PKI lives (default certs/dev, git-ignored)
   --partner <id>      partner certificates to keep (default: ${DEFAULT_PARTNERS.join(', ')}); repeatable
   --revoke <cert.pem> revoke that certificate: add its serial to ca/revoked.json and re-issue the CRL
+  --staff <folder>    also write development staff accounts (<folder>/<district>.yaml, password in
+                      gateway/staff/dev-accounts.ts) where missing, for KC_STAFF_FILE
   --help              this text`;
 
 /** A path relative to the working folder when inside it, absolute otherwise. */
@@ -28,13 +31,14 @@ function describe(changes: DevPkiChange[], dir: string): string[] {
   });
 }
 
-function main(argv: string[]): number {
+async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: {
       dir: { type: 'string', default: 'certs/dev' },
       revoke: { type: 'string' },
       partner: { type: 'string', multiple: true },
+      staff: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -66,13 +70,20 @@ function main(argv: string[]): number {
     console.log(describe(changes, dir).join('\n'));
   }
   console.log(`Trust store: ${shown(paths.trust.rootsDir)} (roots), ${shown(paths.trust.crlsDir)} (CRLs).`);
+  if (values.staff !== undefined) {
+    const { written } = await ensureDevStaffFiles(path.resolve(values.staff));
+    console.log(written.length ? `Development staff accounts written: ${written.map(shown).join(', ')}.` : `Development staff accounts in ${shown(values.staff)} are in place.`);
+  }
   return 0;
 }
 
-try {
-  process.exitCode = main(process.argv.slice(2));
-} catch (err) {
-  console.error(`certs: ${(err as Error).message}`);
-  if ((err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) console.error(USAGE);
-  process.exitCode = 1;
-}
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    console.error(`certs: ${(err as Error).message}`);
+    if ((err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) console.error(USAGE);
+    process.exitCode = 1;
+  },
+);

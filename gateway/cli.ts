@@ -4,6 +4,10 @@
  *   export-envelope --case <caseNo> --message <messageId> --out <dir> [--redis <url>] [--prefix kc]
  *     Writes a stored envelope and its receipt as files a third party can check with openssl:
  *     the exact signed body bytes, the DER signature, and the signer's certificate and public key.
+ *
+ *   staff-hash
+ *     Reads a password from standard input (one line) and prints its scrypt hash for KC_STAFF_FILE,
+ *     so passwords never appear in a command line or the shell history.
  */
 import { X509Certificate } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -12,9 +16,11 @@ import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { Signed } from '../protos/gen/kuacheng/peer/v1/peer.js';
 import { createKeys } from './store/keys.js';
+import { hashPassword } from './staff/passwords.js';
 
 const USAGE = `usage: kc export-envelope --case <caseNo> --message <messageId> --out <dir> [--redis <url>] [--prefix <prefix>]
-  --redis defaults to $KC_REDIS_URL, --prefix to $KC_REDIS_PREFIX or "kc".`;
+  --redis defaults to $KC_REDIS_URL, --prefix to $KC_REDIS_PREFIX or "kc".
+       kc staff-hash < password.txt   (prints the scrypt hash of the first line, for KC_STAFF_FILE)`;
 
 function writeSigned(dir: string, name: string, signed: Signed): string[] {
   const leafDer = signed.certChain[0];
@@ -58,6 +64,7 @@ export async function exportEnvelope(opts: { redisUrl: string; prefix: string; c
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command === 'staff-hash') return printStaffHash();
   if (command !== 'export-envelope') {
     process.stderr.write(`${USAGE}\n`);
     return 2;
@@ -79,6 +86,18 @@ async function main(argv: string[]): Promise<number> {
     outDir: values.out,
   });
   process.stdout.write(`written to ${values.out}; to verify:\n${howTo.join('\n')}\n`);
+  return 0;
+}
+
+async function printStaffHash(): Promise<number> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  const password = Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0] ?? '';
+  if (password.length < 12) {
+    process.stderr.write('kc staff-hash: a staff password needs at least 12 characters\n');
+    return 2;
+  }
+  process.stdout.write(`${await hashPassword(password)}\n`);
   return 0;
 }
 

@@ -68,6 +68,15 @@ const schema = z.object({
   KC_NOTIFY_BASE_DELAY_MS: positiveInt.default(1_000),
   KC_NOTIFY_MAX_DELAY_MS: positiveInt.default(300_000),
   KC_NOTIFY_POLL_MS: positiveInt.default(1_000),
+  // Staff console and REST (gateway/staff). Unset KC_STAFF_FILE: nobody can sign in, and the staff API refuses everyone.
+  /** The district's staff accounts with roles and scrypt password hashes (see gateway/staff/accounts.ts). */
+  KC_STAFF_FILE: z.string().min(1).optional(),
+  /** A console session ends after this many minutes without a request… */
+  KC_STAFF_IDLE_MINUTES: positiveInt.default(30),
+  /** …and after this many hours in all. */
+  KC_STAFF_SESSION_HOURS: positiveInt.default(12),
+  /** Mark the session cookie Secure (set it when the console is served over HTTPS, as it should be in production). */
+  KC_COOKIE_SECURE: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   // Citizen tracking (gateway/citizen): limits held in Redis, so they bind across replicas.
   /** Lookups (and ratings) one client address may make per KC_TRACK_CLIENT_WINDOW_SECONDS. */
   KC_TRACK_LIMIT_PER_CLIENT: positiveInt.default(30),

@@ -7,6 +7,8 @@ import { status as GrpcStatus } from '@grpc/grpc-js';
 export const ERROR_CODES = {
   // Bad input from staff or partners (nothing is stored).
   MALFORMED_JSON: { http: 400, grpc: GrpcStatus.INVALID_ARGUMENT },
+  /** A list cursor that this gateway did not hand out (or from another filter). */
+  INVALID_CURSOR: { http: 400, grpc: GrpcStatus.INVALID_ARGUMENT },
   VALIDATION_FAILED: { http: 422, grpc: GrpcStatus.INVALID_ARGUMENT },
   UNKNOWN_MATTER: { http: 422, grpc: GrpcStatus.INVALID_ARGUMENT },
   WRONG_DISTRICT_FOR_MATTER: { http: 422, grpc: GrpcStatus.FAILED_PRECONDITION },
@@ -28,6 +30,16 @@ export const ERROR_CODES = {
   // Who is calling.
   UNAUTHENTICATED: { http: 401, grpc: GrpcStatus.UNAUTHENTICATED },
   PERMISSION_DENIED: { http: 403, grpc: GrpcStatus.PERMISSION_DENIED },
+  /** Staff: no valid console session (signed out, expired or never signed in). */
+  STAFF_UNAUTHENTICATED: { http: 401, grpc: GrpcStatus.UNAUTHENTICATED },
+  /** Staff: wrong user name or password (one answer for either). */
+  STAFF_SIGN_IN_FAILED: { http: 401, grpc: GrpcStatus.UNAUTHENTICATED },
+  /** Staff: signed in, but no role of theirs may do this. */
+  STAFF_FORBIDDEN: { http: 403, grpc: GrpcStatus.PERMISSION_DENIED },
+  /** Staff: a state-changing request without the session's CSRF token. */
+  CSRF_REJECTED: { http: 403, grpc: GrpcStatus.PERMISSION_DENIED },
+  /** Partner: its configuration does not allow this operation or this matter (deny by default). */
+  PARTNER_NOT_ALLOWED: { http: 403, grpc: GrpcStatus.PERMISSION_DENIED },
   CALLBACK_UNAUTHENTICATED: { http: 401, grpc: GrpcStatus.UNAUTHENTICATED },
   CALLBACK_MALFORMED: { http: 400, grpc: GrpcStatus.INVALID_ARGUMENT },
   /** A courier push that is not signed with our partner secret, or signed too long ago. */

@@ -29,6 +29,7 @@ import { serverCredentials, loadTlsMaterial } from './grpc/tls.js';
 import { createLogger, type Logger } from './logger.js';
 import { createDispatcher } from './outbox/dispatcher.js';
 import { partnerHandlers, PartnerServiceService } from './partner/server.js';
+import { loadPartnerPolicy } from './partner/policy.js';
 import { createPeerClient } from './peer/client.js';
 import { peerHandlers, PeerGatewayServerDefinition } from './peer/server.js';
 import { createRestApp } from './rest/app.js';
@@ -36,6 +37,11 @@ import { createCaseEventsHub, type CaseEventsHub } from './store/case-events.js'
 import { createCaseStore } from './store/case-store.js';
 import { createWorkerLoop, type WorkerLoop } from './workers/loop.js';
 import { createTrackingFollower } from './tracking/tracking.js';
+import { createGatewayMetrics } from './metrics/metrics.js';
+import { instrumentAdapter } from './metrics/instrument.js';
+import { certificateCheck } from './ops/certificates.js';
+import { readinessCheck } from './ops/readiness.js';
+import { loadStaffDirectory } from './staff/accounts.js';
 
 export interface GatewayOptions {
   config: Config;
@@ -54,6 +60,8 @@ export interface RunningGateway {
 const PROTO_ROOT = fileURLToPath(new URL('../protos/', import.meta.url));
 /** What reflection on the partner port describes: the partner API and health, never the peer API. */
 const PARTNER_PROTO = 'kuacheng/partner/v1/partner.proto';
+/** The standard error details the partner API sends, so reflection clients can print them. */
+const ERROR_DETAILS_PROTOS = ['google/rpc/status.proto', 'google/rpc/error_details.proto'];
 const TRUST_RELOAD_MS = 10_000;
 
 export async function startGateway(opts: GatewayOptions): Promise<RunningGateway> {
@@ -67,6 +75,9 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const calendar = loadCalendar({ operatorFile: config.KC_CALENDAR_FILE });
   const { routing, warnings: routingWarnings } = loadRouting(config.KC_ROUTING_FILE, { district, catalog });
   for (const warning of routingWarnings) logger.warn({ file: config.KC_ROUTING_FILE }, warning);
+  const partnerPolicy = loadPartnerPolicy(config.KC_PARTNERS_FILE, { catalog, logger });
+  const staff = loadStaffDirectory(config.KC_STAFF_FILE);
+  if (staff.size === 0) logger.warn({ code: 'STAFF_UNAUTHENTICATED' }, 'no staff accounts (KC_STAFF_FILE): the console and the staff API refuse everyone');
 
   const redis = new Redis(config.KC_REDIS_URL, { maxRetriesPerRequest: 3, lazyConnect: true });
   redis.on('error', (err: Error) => logger.warn({ code: 'STORE_UNAVAILABLE', reason: err.message }, 'redis connection problem'));
@@ -80,6 +91,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
 
   const loops: WorkerLoop[] = [];
   const wake = { dispatcher: () => dispatcherLoop?.wake(), submitter: () => submitterLoop?.wake(), parcelFollower: () => followerLoop?.wake() };
+  const metrics = createGatewayMetrics({ district, clock });
   const ctx: GatewayContext = {
     district,
     peer,
@@ -91,12 +103,16 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     logger,
     catalog,
     calendar,
-    adapter:
+    adapter: instrumentAdapter(
       opts.adapter ??
-      createAdapter(district, { baseUrl: config.KC_APPROVAL_URL, callbackSecret: config.KC_APPROVAL_CALLBACK_SECRET, statuses: catalog.statuses(district) }),
+        createAdapter(district, { baseUrl: config.KC_APPROVAL_URL, callbackSecret: config.KC_APPROVAL_CALLBACK_SECRET, statuses: catalog.statuses(district) }),
+      metrics,
+    ),
     newId: idFactory(clock),
     wake,
+    metrics,
   };
+  metrics.observe(ctx);
 
   const dispatcherLoop = createWorkerLoop('dispatcher', config.KC_OUTBOX_POLL_MS, createDispatcher(ctx, peerClient).tick, logger);
   const submitterLoop = createWorkerLoop('submitter', 1_000, createSubmitter(ctx).tick, logger);
@@ -113,6 +129,8 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   );
   // Parcels this district dispatched are followed at the carrier when one is configured.
   const followerLoop = createTrackingFollower(ctx);
+  // Certificates close to expiry are logged at start and then daily.
+  loops.push(createWorkerLoop('certificate-check', 86_400_000, certificateCheck(ctx), logger));
   loops.push(dispatcherLoop, submitterLoop, pollerLoop, registrationLoop, notifierLoop, watcherLoop, ...(followerLoop ? [followerLoop] : []));
 
   const trustTimer = setInterval(() => {
@@ -128,21 +146,16 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const peerServer = new Server();
   peerServer.addService(PeerGatewayServerDefinition, peerHandlers(ctx));
   const partnerServer = new Server();
-  partnerServer.addService(PartnerServiceService, partnerHandlers(ctx, hub));
+  partnerServer.addService(PartnerServiceService, partnerHandlers(ctx, hub, partnerPolicy));
   const health = new HealthImplementation({ '': 'SERVING', 'kuacheng.partner.v1.PartnerService': 'SERVING' });
   health.addToServer(partnerServer);
-  new ReflectionService(loadSync([PARTNER_PROTO, healthProtoPath], { includeDirs: [PROTO_ROOT] })).addToServer(partnerServer);
+  new ReflectionService(loadSync([PARTNER_PROTO, ...ERROR_DETAILS_PROTOS, healthProtoPath], { includeDirs: [PROTO_ROOT] })).addToServer(partnerServer);
   const creds: ServerCredentials = serverCredentials(tls);
   const peerPort = await bindGrpc(peerServer, `${config.KC_PEER_HOST}:${config.KC_PEER_PORT}`, creds);
   const partnerPort = await bindGrpc(partnerServer, `${config.KC_PEER_HOST}:${config.KC_PARTNER_PORT}`, creds);
 
-  const ready = async () => ({
-    redis: await redis.ping().then(
-      () => true,
-      () => false,
-    ),
-  });
-  const http: HttpServer = createServer(createRestApp({ ctx, ready, redis }));
+  const ready = readinessCheck({ redis, peer: peerClient, adapter: ctx.adapter, approvalUrl: config.KC_APPROVAL_URL, peerLink: metrics.peerLink });
+  const http: HttpServer = createServer(createRestApp({ ctx, ready, redis, staff }));
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(config.KC_HTTP_PORT, config.KC_HTTP_HOST, () => resolve());

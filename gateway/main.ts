@@ -2,6 +2,8 @@
 import { CatalogError } from './catalog/catalog.js';
 import { CalendarDataError } from './calendar/calendar-data.js';
 import { RoutingError } from './supervision/routing.js';
+import { PartnerPolicyError } from './partner/policy.js';
+import { StaffFileError } from './staff/accounts.js';
 import { ConfigError, parseConfig } from './config.js';
 import { startGateway } from './gateway.js';
 import { createLogger } from './logger.js';
@@ -39,7 +41,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  if (err instanceof CatalogError || err instanceof CalendarDataError || err instanceof RoutingError) {
+  if (err instanceof CatalogError || err instanceof CalendarDataError || err instanceof RoutingError || err instanceof PartnerPolicyError || err instanceof StaffFileError) {
     // Every problem, one per line: the operator fixes the file, not a stack trace.
     process.stderr.write(`kuacheng gateway: ${err.message}\n`);
     process.exit(2);

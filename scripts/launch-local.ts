@@ -11,7 +11,7 @@
 import { join } from 'node:path';
 import { ensureDevPki } from '../certs/dev-pki.js';
 import { DISTRICT_NAME_ZH, DISTRICTS, type District } from '../gateway/domain/district.js';
-import { startLocalSystem, type DistrictPorts } from './local-system.js';
+import { LOCAL_STAFF, LOCAL_STAFF_PASSWORD, startLocalSystem, type DistrictPorts } from './local-system.js';
 import { REPO_ROOT } from './processes.js';
 
 const offset = Number(process.env.KC_LOCAL_PORT_OFFSET ?? 0);
@@ -49,6 +49,7 @@ console.log('\nKuacheng is running (跨城通办 网关已启动):');
 for (const d of DISTRICTS) {
   const r = system.districts[d];
   console.log(`  ${DISTRICT_NAME_ZH[d]} (${d})`);
+  console.log(`    staff console    ${r.httpUrl}/console`);
   console.log(`    REST API         ${r.httpUrl}/api/v1/cases`);
   console.log(`    partner gRPC     ${r.partnerAddress} (mutual TLS; ${join(pkiDir, 'partners', `kiosk-${d}`)}/)`);
   console.log(`    approval sim     ${r.approvalUrl}`);
@@ -57,6 +58,7 @@ for (const d of DISTRICTS) {
 }
 console.log(`  courier (EMS) sim  ${system.courier.url}  (script parcels: POST /_sim/parcels; see courier/README.md)`);
 console.log(`  citizen tracking   ${system.districts.liwan.httpUrl}/track   ${system.districts.nanhai.httpUrl}/track`);
+console.log(`  staff sign-in      ${LOCAL_STAFF.map((s) => s.username).join(', ')} — password ${LOCAL_STAFF_PASSWORD} (development only)`);
 console.log('\nPress Ctrl-C to stop.');
 
 let stopping = false;

@@ -12,6 +12,10 @@ import { createInterface } from 'node:readline';
 import { DISTRICTS, otherDistrict, type District } from '../gateway/domain/district.js';
 import { freePorts, REPO_ROOT, trackChild } from './processes.js';
 import { devPkiPaths } from '../certs/dev-pki.js';
+import { DEV_PARTNERS_FILE } from '../gateway/partner/policy.js';
+import { writeDevStaffFile } from '../gateway/staff/dev-accounts.js';
+
+export { DEV_STAFF_PASSWORD as LOCAL_STAFF_PASSWORD, DEV_STAFF as LOCAL_STAFF } from '../gateway/staff/dev-accounts.js';
 
 
 export interface DistrictPorts {
@@ -38,6 +42,8 @@ export interface LocalSystemOptions {
   callbackSecret?: string;
   /** Extra node flags for the gateways (e.g. --cpu-prof for profiling). */
   gatewayNodeArgs?: string[];
+  /** Hash the development staff passwords at the lowest cost (tests: faster starts). */
+  fastStaffHashes?: boolean;
   /** Where progress lines go (default: nowhere). */
   onLine?: (line: string) => void;
 }
@@ -182,6 +188,9 @@ export async function startLocalSystem(opts: LocalSystemOptions): Promise<LocalS
     const p = ports[d];
     const peer = ports[otherDistrict(d)];
     const dir = join(opts.dataDir, d);
+    // Development accounts (window, handler, supervisor, kc-admin), written afresh at every start.
+    const staffFile = join(mkdir(dir), 'staff.yaml');
+    await writeDevStaffFile(staffFile, d, { fast: opts.fastStaffHashes ?? false });
     const redisUrl = opts.redisUrls?.[d] ?? `redis://127.0.0.1:${p.redis}`;
     const httpUrl = `http://127.0.0.1:${p.http}`;
     const redis = opts.redisUrls?.[d]
@@ -233,6 +242,8 @@ export async function startLocalSystem(opts: LocalSystemOptions): Promise<LocalS
         KC_COURIER_API_KEY: courier.apiKey,
         KC_COURIER_PUSH_SECRET: courier.pushSecret,
         KC_COURIER_CALLBACK_URL: `${httpUrl}/courier/ems/push`,
+        KC_PARTNERS_FILE: DEV_PARTNERS_FILE,
+        KC_STAFF_FILE: staffFile,
         ...opts.gatewayEnv?.[d],
       },
       logFile: join(dir, 'logs', 'gateway.log'),

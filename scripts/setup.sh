@@ -3,7 +3,8 @@
 #
 #   1. System tools (Debian apt): redis-server (integration tests start their own on loopback),
 #      openssl (verifying signatures by hand, certificate checks), chromium (the citizen page is
-#      checked in headless Chromium, driven by playwright-core). `apt-get update` runs only when
+#      checked in headless Chromium, driven by playwright-core) with a CJK font (fonts-wqy-microhei,
+#      for readable screenshots). `apt-get update` runs only when
 #      something has to be installed. Uses sudo when not root.
 #   2. npm ci, when node_modules is missing or package-lock.json is newer than the last install
 #      (node_modules/.package-lock.json).
@@ -30,6 +31,8 @@ missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+# A CJK font, so the console's and the citizen page's screenshots show Chinese, not empty boxes.
+[[ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]] || missing+=(fonts-wqy-microhei)
 
 if ((${#missing[@]} > 0)); then
   command -v apt-get >/dev/null 2>&1 ||

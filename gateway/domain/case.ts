@@ -41,6 +41,8 @@ export interface Crossing {
   delivery: DeliveryState;
   attempts: number;
   createdAt: string;
+  /** The last failed delivery attempt (failDelivery-4.lua). */
+  lastAttemptAt?: string;
   lastError?: string;
   receiptId?: string;
   receiptedAt?: string;

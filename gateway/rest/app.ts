@@ -18,22 +18,31 @@ import { requireCase } from '../cases/require-case.js';
 import { isMappingProblem, recordApprovalProblem } from '../approval/problems.js';
 import { caseActionRoutes } from './case-actions.js';
 import { supervisionRoutes } from './supervision-routes.js';
+import { opsRoutes } from './ops-routes.js';
+import { caseListRoutes } from './case-list-routes.js';
+import { openapiRoute } from './openapi-route.js';
+import { consoleRoutes } from '../console/routes.js';
 import { citizenRoutes } from '../citizen/routes.js';
 import type { Cluster, Redis } from 'ioredis';
 import { trackingRoutes } from '../tracking/routes.js';
 import { createParcelStore } from '../tracking/parcel-store.js';
+import type { StaffDirectory } from '../staff/accounts.js';
+import { createStaffAuth } from '../staff/staff-auth.js';
+import { staffSessionRoutes } from '../staff/routes.js';
 
 export interface RestDeps {
   ctx: GatewayContext;
   /** Readiness of the things the gateway cannot work without. */
   ready(): Promise<Record<string, boolean>>;
-  /** The gateway's Redis client: citizen tracking counts its rate limits there. */
+  /** The gateway's Redis client: citizen tracking counts its rate limits there, staff sessions live there. */
   redis: Redis | Cluster;
+  /** The district's staff accounts (KC_STAFF_FILE). */
+  staff: StaffDirectory;
 }
 
 const MEMBER = /^[A-Z0-9]{26}$/;
 
-export function createRestApp({ ctx, ready, redis }: RestDeps): express.Express {
+export function createRestApp({ ctx, ready, redis, staff }: RestDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
@@ -42,6 +51,10 @@ export function createRestApp({ ctx, ready, redis }: RestDeps): express.Express 
     res.json({ status: 'ok', district: ctx.district });
   });
 
+  const auth = createStaffAuth(ctx, redis, staff);
+  const guard = auth.guard;
+  app.use(staffSessionRoutes(ctx, auth, redis));
+
   app.get('/readyz', async (_req, res) => {
     const checks = await ready();
     const ok = Object.values(checks).every(Boolean);
@@ -49,29 +62,29 @@ export function createRestApp({ ctx, ready, redis }: RestDeps): express.Express 
   });
 
   // What a window may take in today; ?includeUnavailable=true lists the whole catalog with availability.
-  app.get('/api/v1/matters', (req, res) => {
+  app.get('/api/v1/matters', guard('matters:read'), (req, res) => {
     res.json(listMatters(ctx, req.query as Record<string, unknown>));
   });
 
-  app.get('/api/v1/matters/:matterId', (req, res) => {
+  app.get('/api/v1/matters/:matterId', guard('matters:read'), (req, res) => {
     const matter = ctx.catalog.get(String(req.params.matterId));
     if (!matter) throw new AppError('MATTER_NOT_FOUND', `matter ${String(req.params.matterId)} is not in the catalog`);
     res.json(matterView(ctx, matter, shanghaiDateOf(ctx.clock.now())));
   });
 
-  app.post('/api/v1/cases', express.json({ limit: '256kb' }), async (req, res) => {
+  app.post('/api/v1/cases', guard('cases:create'), express.json({ limit: '256kb' }), async (req, res) => {
     const idempotencyKey = req.get('Idempotency-Key') ?? undefined;
     const record = await forwardApplication(ctx, { body: req.body, idempotencyKey, caller: 'window' });
     res.status(201).location(`/api/v1/cases/${record.caseNo}`).json(caseView(record, ctx, { includeApplication: true }));
   });
 
-  app.get('/api/v1/cases/:caseNo', async (req, res) => {
+  app.get('/api/v1/cases/:caseNo', guard('cases:read'), async (req, res) => {
     const record = await requireCase(ctx, String(req.params.caseNo));
     res.json(caseView(record, ctx, { includeApplication: true }));
   });
 
   // The exact bytes that crossed, for anyone who wants to check a signature themselves.
-  app.get('/api/v1/cases/:caseNo/envelopes/:messageId', async (req, res) => {
+  app.get('/api/v1/cases/:caseNo/envelopes/:messageId', guard('cases:read'), async (req, res) => {
     const caseNo = String(req.params.caseNo);
     const messageId = String(req.params.messageId);
     if (!CASE_NO_PATTERN.test(caseNo) || !MEMBER.test(messageId)) throw new AppError('MESSAGE_NOT_FOUND', 'no such envelope');
@@ -80,12 +93,12 @@ export function createRestApp({ ctx, ready, redis }: RestDeps): express.Express 
     res.json({ caseNo, messageId, envelope: signedView(envelope), receipt: receipt ? signedView(receipt) : null });
   });
 
-  app.get('/api/v1/dead-letters', async (_req, res) => {
+  app.get('/api/v1/dead-letters', guard(['supervision:read', 'deadletters:resend']), async (_req, res) => {
     const items = await ctx.store.listDead();
     res.json({ deadLetters: items.map((d) => ({ ...d, deadAt: new Date(d.deadAt).toISOString() })) });
   });
 
-  app.post('/api/v1/dead-letters/:caseNo/:messageId/resend', async (req, res) => {
+  app.post('/api/v1/dead-letters/:caseNo/:messageId/resend', guard('deadletters:resend'), async (req, res) => {
     const caseNo = String(req.params.caseNo);
     const messageId = String(req.params.messageId);
     if (!CASE_NO_PATTERN.test(caseNo) || !MEMBER.test(messageId)) throw new AppError('MESSAGE_NOT_FOUND', 'no such dead letter');
@@ -117,10 +130,16 @@ export function createRestApp({ ctx, ready, redis }: RestDeps): express.Express 
     res.status(200).json({ accepted: outcomes.length, outcomes });
   });
 
-  app.use(caseActionRoutes(ctx));
-  app.use(supervisionRoutes(ctx));
+  app.use(caseListRoutes(ctx, guard));
+  app.use(caseActionRoutes(ctx, guard));
+  app.use(opsRoutes({ ctx, guard }));
+  app.use(supervisionRoutes(ctx, guard));
   app.use(citizenRoutes({ ctx, redis }));
-  app.use(trackingRoutes({ ctx, parcels: createParcelStore(ctx.store), pushSecret: ctx.config.KC_COURIER_PUSH_SECRET }));
+  app.use(trackingRoutes({ ctx, parcels: createParcelStore(ctx.store), pushSecret: ctx.config.KC_COURIER_PUSH_SECRET, guard }));
+
+  // Public: the API's own description and the console's static page (it signs in through /api/v1/session).
+  app.use(openapiRoute());
+  app.use(consoleRoutes());
 
   app.use((_req, _res, next) => next(new AppError('ROUTE_NOT_FOUND', 'no such route')));
 

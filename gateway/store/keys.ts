@@ -72,6 +72,10 @@ export function createKeys(prefix: string) {
     waybills: `${prefix}:waybills`,
     /** zset `caseNo|handoffId` → when an alert was raised on the parcel (staff's worklist). */
     parcelAttention: `${prefix}:parcels:attention`,
+    /** string: a staff console session, by the SHA-256 of its cookie token (gateway/staff/sessions.ts). */
+    staffSession: (tokenDigest: string) => `${prefix}:staff:session:${tokenDigest}`,
+    /** Prefix of the failed sign-in counters (rate-limiter-flexible adds the counter's name). */
+    staffSignInLimits: `${prefix}:staff:signin`,
     /** Pub/sub channel announcing case numbers whose events changed. */
     caseEventsChannel: `${prefix}:case-events`,
   };

@@ -8,6 +8,7 @@
  * - `GET /api/v1/parcels/attention`: staff's worklist of parcels with an alert that still needs
  *   looking at (both districts; the alert is a shared event).
  */
+import type { StaffGuard } from '../staff/staff-auth.js';
 import express, { Router } from 'express';
 import { EMS_MAX_PUSH_BYTES, verifyEmsPush } from '../../courier/ems/callback.js';
 import { mapEmsTraces } from '../../courier/ems/mapping.js';
@@ -16,6 +17,7 @@ import type { GatewayContext } from '../context.js';
 import { AppError } from '../errors.js';
 import { handoffsOf } from '../cases/handoffs.js';
 import { ingestCarrierEvents } from './ingest.js';
+import { recordCourierPush } from '../ops/courier-push.js';
 import type { ParcelStore } from './parcel-store.js';
 
 const ATTENTION_LIMIT = 500;
@@ -25,9 +27,11 @@ export interface TrackingRouteDeps {
   parcels: ParcelStore;
   /** The carrier's push secret; undefined when this gateway does not follow parcels. */
   pushSecret: string | undefined;
+  /** The staff door (gateway/staff): the worklist is for signed-in staff. */
+  guard: StaffGuard;
 }
 
-export function trackingRoutes({ ctx, parcels, pushSecret }: TrackingRouteDeps): Router {
+export function trackingRoutes({ ctx, parcels, pushSecret, guard }: TrackingRouteDeps): Router {
   const router = Router();
 
   router.post('/courier/ems/push', express.raw({ type: () => true, limit: EMS_MAX_PUSH_BYTES }), async (req, res) => {
@@ -43,6 +47,7 @@ export function trackingRoutes({ ctx, parcels, pushSecret }: TrackingRouteDeps):
       if (err.code === 'COURIER_CALLBACK_MALFORMED') throw new AppError('COURIER_PUSH_MALFORMED', err.message);
       throw new AppError('COURIER_PUSH_UNAUTHENTICATED', 'push not signed with our partner secret, or signed too long ago');
     }
+    await recordCourierPush(ctx);
     const ref = await parcels.findWaybill(push.waybillNo);
     if (!ref) {
       ctx.logger.warn({ pushId: push.pushId, code: 'UNKNOWN_WAYBILL' }, 'carrier push for a waybill not followed here; acknowledged and ignored');
@@ -71,7 +76,7 @@ export function trackingRoutes({ ctx, parcels, pushSecret }: TrackingRouteDeps):
     });
   });
 
-  router.get('/api/v1/parcels/attention', async (_req, res) => {
+  router.get('/api/v1/parcels/attention', guard('parcels:read'), async (_req, res) => {
     const parcelsOut = [];
     for (const { ref, sinceMs } of await parcels.listAttention(ATTENTION_LIMIT)) {
       const record = await ctx.store.getCase(ref.caseNo);

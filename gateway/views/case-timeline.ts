@@ -287,7 +287,7 @@ function crossingEntries(c: Crossing, event: CaseEvent | undefined): TimelineEnt
       ...r,
     });
   } else if (c.delivery === 'retrying') {
-    const lastAttemptAt = (c as Crossing & { lastAttemptAt?: string }).lastAttemptAt ?? c.createdAt;
+    const lastAttemptAt = c.lastAttemptAt ?? c.createdAt;
     out.push({
       at: lastAttemptAt,
       kind: 'delivery_failed',

@@ -6,7 +6,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { NOT_FOUND_MESSAGE } from '../../gateway/citizen/lookup.js';
-import { applicationFor, COMPANY_NAME, PHONE, postJson } from '../helpers/applications.js';
+import { applicationFor, COMPANY_NAME, getJson, PHONE, postJson } from '../helpers/applications.js';
 import { lookUp, openTrackingPage, rateOnPage, readParcels, readProgress, type TrackingPage } from '../helpers/browser.js';
 import { eventually, startTwoGateways, type TwoGateways } from '../helpers/gateways.js';
 import { dispatchMaterials, recordScans } from '../helpers/handoffs.js';
@@ -128,7 +128,7 @@ describe('the tracking page on a phone', () => {
   it('when the case is approved, then the citizen rates it from the page once, and the rating stays shown', async () => {
     const caseNo = await newCase();
     const registered = await eventually(async () => {
-      const c = (await (await fetch(`${sys.httpUrl.liwan}/api/v1/cases/${caseNo}`)).json()) as Record<string, any>;
+      const c = (await getJson(`${sys.httpUrl.liwan}/api/v1/cases/${caseNo}`)).body;
       return c.state === 'registered' ? c : undefined;
     }, 'registered', 15_000);
     for (const action of ['accept', 'approve']) {

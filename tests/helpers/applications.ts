@@ -1,5 +1,7 @@
 /** Valid applications for the matters in gateway/catalog/matters.yaml, with made-up but well-formed identifiers. */
 import type { District } from '../../gateway/domain/district.js';
+import { checkResponse } from './openapi-check.js';
+import { staffFetch } from './staff.js';
 
 /** GB 32100-2015 valid codes (check characters computed). */
 export const CREDIT_CODES = ['91440101MA59ABCD1D', '91440605MA4UXYW127'] as const;
@@ -35,13 +37,18 @@ export function applicationFor(handling: District, overrides: Record<string, unk
   };
 }
 
+/** POST as a signed-in staff user with every role (see tests/helpers/staff.ts); public routes ignore the session. */
 export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}) {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  const res = await staffFetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
   const text = await res.text();
-  return { status: res.status, body: text ? (JSON.parse(text) as Record<string, any>) : {} };
+  const parsed = text ? (JSON.parse(text) as Record<string, any>) : undefined;
+  checkResponse('POST', url, res.status, res.headers.get('content-type'), parsed);
+  return { status: res.status, body: parsed ?? ({} as Record<string, any>) };
 }
 
 export async function getJson(url: string) {
-  const res = await fetch(url);
-  return { status: res.status, body: (await res.json()) as Record<string, any> };
+  const res = await staffFetch(url);
+  const body = (await res.json()) as Record<string, any>;
+  checkResponse('GET', url, res.status, res.headers.get('content-type'), body);
+  return { status: res.status, body };
 }

@@ -17,6 +17,8 @@ import { createLogger } from '../../gateway/logger.js';
 import { createTestPki, type TestPki } from './pki.js';
 import { freePorts } from '../../scripts/processes.js';
 import { uniquePrefix } from './redis.js';
+import { DEV_PARTNERS_FILE } from '../../gateway/partner/policy.js';
+import { writeDevStaffFile } from '../../gateway/staff/dev-accounts.js';
 
 export const CALLBACK_SECRET = 'test-callback-secret-0123456789';
 
@@ -74,6 +76,8 @@ async function startTwoGatewaysOnce(opts: TwoGatewaysOptions): Promise<TwoGatewa
   const lines: string[] = [];
   const destination = { write: (s: string) => void lines.push(s) };
   const prefix = uniquePrefix(opts.name);
+  const staffFile = (d: District) => join(dir, `staff-${d}.yaml`);
+  for (const d of DISTRICTS) await writeDevStaffFile(staffFile(d), d, { fast: true });
 
   const configOf = (d: District): Config =>
     parseConfig({
@@ -96,6 +100,9 @@ async function startTwoGatewaysOnce(opts: TwoGatewaysOptions): Promise<TwoGatewa
       KC_APPROVAL_POLL_MS: '500',
       KC_PEER_TIMEOUT_MS: '2000',
       KC_LOG_LEVEL: 'debug',
+      // The dev partners (kiosk-liwan, kiosk-nanhai) may do everything; a test gives its own in `env`.
+      KC_PARTNERS_FILE: DEV_PARTNERS_FILE,
+      KC_STAFF_FILE: staffFile(d),
       ...opts.env,
       ...opts.envFor?.(d, httpUrl[d]),
     });
