@@ -58,6 +58,9 @@ describe('parseConfig', () => {
       KC_TRACK_CLIENT_WINDOW_SECONDS: 600,
       KC_TRACK_LIMIT_PER_CASE: 10,
       KC_TRACK_CASE_WINDOW_SECONDS: 3600,
+      KC_STAFF_IDLE_MINUTES: 30,
+      KC_STAFF_SESSION_HOURS: 12,
+      KC_COOKIE_SECURE: false,
     });
   });
 
@@ -134,6 +137,9 @@ describe('parseConfig', () => {
     ['KC_MAX_ENVELOPE_BYTES', '1.5'],
     ['KC_LOG_LEVEL', 'verbose'],
     ['KC_TLS_CERT', ''],
+    ['KC_COOKIE_SECURE', 'yes'],
+    ['KC_STAFF_IDLE_MINUTES', '0'],
+    ['KC_STAFF_FILE', ''],
   ])('when %s is %j, then a ConfigError names it as invalid', (variable, value) => {
     const err = configErrorOf({ ...requiredEnv(), [variable]: value });
     expect(err.message).toContain(`${variable} (invalid)`);
