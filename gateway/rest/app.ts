@@ -3,6 +3,7 @@
  * between HTTP and the services; errors flow to the one error middleware at the end.
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
+import helmet from 'helmet';
 import { X509Certificate } from 'node:crypto';
 import { Signed } from '../../protos/gen/kuacheng/peer/v1/peer.js';
 import { AdapterError } from '../../adapters/adapter.js';
@@ -46,6 +47,9 @@ export function createRestApp({ ctx, ready, redis, staff }: RestDeps): express.E
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
+  // Security headers on every answer (nosniff, no framing, no referrer, same-origin resources).
+  // The two pages set their own strict CSP; JSON needs none, and HSTS belongs to the TLS front.
+  app.use(helmet({ contentSecurityPolicy: false, strictTransportSecurity: false }));
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', district: ctx.district });

@@ -71,8 +71,9 @@ describe('a case whose paper travels Liwan → Nanhai → applicant', () => {
     for (const d of ['liwan', 'nanhai'] as const) {
       const lost = await eventually(async () => {
         const h = await parcelAt(d, caseNo, lostId);
-        return h?.tracking.status === 'exception' && h;
-      }, `lost parcel at ${d}`, 20_000);
+        // The scan and the alert cross as two envelopes: wait for both, not the first.
+        return h?.tracking.status === 'exception' && h.tracking.alerts.some((x: { reason: string }) => x.reason === 'exception') && h;
+      }, `lost parcel and its alert at ${d}`, 20_000);
       expect(lost.tracking.alerts).toContainEqual(expect.objectContaining({ reason: 'exception' }));
       const worklist = await eventually(async () => {
         const parcels = (await getJson(`${url(d)}/api/v1/parcels/attention`)).body.parcels as any[];

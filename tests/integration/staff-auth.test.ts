@@ -149,7 +149,12 @@ describe('the staff API', () => {
   });
 
   it('when staff are signed in, then public routes still answer without a session', async () => {
-    expect((await call('/healthz')).status).toBe(200);
+    const health = await call('/healthz');
+    expect(health.status).toBe(200);
+    // helmet's headers on every answer
+    expect(health.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(health.headers.get('x-frame-options')).toBe('SAMEORIGIN');
+    expect(health.headers.get('x-powered-by')).toBeNull();
     expect((await call('/api/v1/track', { method: 'POST', body: { caseNo: 'KC-LW-20260101-000001', phoneLast4: '1234' } })).body.error.code).toBe('TRACKING_NOT_FOUND');
   });
 
