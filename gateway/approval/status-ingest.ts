@@ -7,7 +7,7 @@
 import { AdapterError, DECISION_STATUSES, type ApprovalStatusEvent } from '../../adapters/adapter.js';
 import { jobMember } from './jobs.js';
 import { isMappingProblem, recordApprovalProblem } from './problems.js';
-import { watchCase } from '../supervision/watch.js';
+import { supervisionKeys } from '../supervision/keys.js';
 import type { GatewayContext } from '../context.js';
 import type { EnvelopeDraft } from '../envelope/envelope.js';
 import type { ApprovalApplyResult } from '../store/case-store.js';
@@ -36,12 +36,13 @@ export async function applyApprovalStatus(ctx: GatewayContext, event: ApprovalSt
     nowMs: ctx.clock.now(),
     // After a decision, the decision record is fetched and sent on as a result event.
     followUpJob: (DECISION_STATUSES as readonly string[]).includes(event.status) ? jobMember({ kind: 'result', caseNo: event.caseNo }) : '',
+    // The deadline watcher looks at the case now, put there by the same script.
+    watchKey: supervisionKeys(ctx.store.keys).shardFor(event.caseNo).watch,
   });
   const log = { caseNo: event.caseNo, eventId: event.eventId, status: event.status, outcome: result.outcome };
   if (result.outcome === 'OK') {
     ctx.logger.info({ ...log, messageId, seq: result.seq }, 'approval status applied; status envelope queued');
     ctx.wake.dispatcher();
-    await watchCase(ctx, event.caseNo);
   } else if (result.outcome === 'CASE_NOT_FOUND' || result.outcome === 'IGNORED') {
     ctx.logger.warn(log, 'approval status not applied');
   }

@@ -77,6 +77,8 @@ export interface CaseStore {
     nowMs: number;
     /** Approval job to queue if the status applies ('' for none). */
     followUpJob: string;
+    /** The shard's deadline-watch zset: the case is put there, due now, in the same script. */
+    watchKey: string;
   }): Promise<ApprovalApplyResult>;
   claimDue(queueKey: string, nowMs: number, leaseMs: number, limit: number): Promise<string[]>;
   loadOutboxItems(shard: ShardKeys, members: string[]): Promise<OutboxItem[]>;
@@ -217,7 +219,7 @@ export function createCaseStore(redis: RedisClient, prefix: string): CaseStore {
       const reply = (await callScript(
         redis,
         'applyApprovalEvent',
-        [k.record, k.events, shard.outbox, shard.approvalJobs],
+        [k.record, k.events, shard.outbox, shard.approvalJobs, i.watchKey],
         [i.caseNo, i.eventId, i.state, i.localNo, i.at, i.note, i.messageId, i.draft, i.nowMs, iso(i.nowMs), channel, i.from, i.to, i.followUpJob],
       )) as [string, (string | number)?];
       const [outcome, value] = reply;

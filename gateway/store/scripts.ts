@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { Redis, Cluster } from 'ioredis';
 
 /** Bump when any script changes incompatibly. */
-export const SCRIPTS_VERSION = '5';
+export const SCRIPTS_VERSION = '6';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const scriptsDir = join(here, 'scripts');

@@ -6,6 +6,7 @@
  *
  * One redis-server for the file; every test works under its own key prefix and deletes its keys.
  */
+import { supervisionKeys } from '../../gateway/supervision/keys.js';
 import { Redis } from 'ioredis';
 import { monotonicFactory } from 'ulid';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -118,6 +119,7 @@ async function moveTo(store: CaseStore, caseNo: string, state: CaseState, atMs: 
     to: 'liwan',
     nowMs: atMs,
     followUpJob: '',
+    watchKey: supervisionKeys(store.keys).shardFor(caseNo).watch,
   });
   expect(reply.outcome).toBe('OK');
 }

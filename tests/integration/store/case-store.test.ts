@@ -12,6 +12,7 @@ import type { Application } from '../../../gateway/domain/application.js';
 import { formatCaseNo, type CaseState, type Crossing } from '../../../gateway/domain/case.js';
 import type { District } from '../../../gateway/domain/district.js';
 import { createCaseStore, type CaseStore } from '../../../gateway/store/case-store.js';
+import { supervisionKeys } from '../../../gateway/supervision/keys.js';
 import { startRedis, uniquePrefix, type RedisHandle } from '../../helpers/redis.js';
 
 const T0 = Date.parse('2026-11-21T01:30:00.000Z');
@@ -117,7 +118,7 @@ async function createHandlingCase(store: CaseStore, caseNo = formatCaseNo('liwan
   return { caseNo, app };
 }
 
-function approvalEvent(caseNo: string, eventId: string, state: CaseState, localNo = 'NH-2026-000042', nowMs = T0 + 10_000, followUpJob = '') {
+function approvalEvent(store: CaseStore, caseNo: string, eventId: string, state: CaseState, localNo = 'NH-2026-000042', nowMs = T0 + 10_000, followUpJob = '') {
   const messageId = newId();
   const from: District = 'nanhai';
   const to: District = 'liwan';
@@ -134,6 +135,7 @@ function approvalEvent(caseNo: string, eventId: string, state: CaseState, localN
     to,
     nowMs,
     followUpJob,
+    watchKey: supervisionKeys(store.keys).shardFor(caseNo).watch,
   };
 }
 
@@ -284,17 +286,20 @@ describe('applyApprovalEvent', () => {
     const store = storeFor('approval-events');
     const { caseNo } = await createHandlingCase(store);
 
-    const registered = approvalEvent(caseNo, 'ev-1', 'registered');
+    const registered = approvalEvent(store, caseNo, 'ev-1', 'registered');
     expect(await store.applyApprovalEvent(registered)).toEqual({ outcome: 'OK', seq: 1 });
-    expect(await store.applyApprovalEvent({ ...approvalEvent(caseNo, 'ev-1', 'registered') })).toEqual({ outcome: 'DUP' });
-    expect(await store.applyApprovalEvent(approvalEvent(caseNo, 'ev-2', 'registered'))).toEqual({ outcome: 'SAME' });
-    expect(await store.applyApprovalEvent(approvalEvent(caseNo, 'ev-2b', 'registered', ''))).toEqual({ outcome: 'SAME' });
-    const accepted = approvalEvent(caseNo, 'ev-3', 'accepted');
+    expect(await store.applyApprovalEvent({ ...approvalEvent(store, caseNo, 'ev-1', 'registered') })).toEqual({ outcome: 'DUP' });
+    expect(await store.applyApprovalEvent(approvalEvent(store, caseNo, 'ev-2', 'registered'))).toEqual({ outcome: 'SAME' });
+    expect(await store.applyApprovalEvent(approvalEvent(store, caseNo, 'ev-2b', 'registered', ''))).toEqual({ outcome: 'SAME' });
+    const accepted = approvalEvent(store, caseNo, 'ev-3', 'accepted');
+    await redis.zadd(accepted.watchKey, T0 + 3_600_000, caseNo); // a re-check planned for later
     expect(await store.applyApprovalEvent(accepted)).toEqual({ outcome: 'OK', seq: 2 });
-    const approved = approvalEvent(caseNo, 'ev-4', 'approved');
+    // The same step put the case on the deadline watch, due now (never later than it was).
+    expect(Number(await redis.zscore(accepted.watchKey, caseNo))).toBe(accepted.nowMs);
+    const approved = approvalEvent(store, caseNo, 'ev-4', 'approved');
     expect(await store.applyApprovalEvent(approved)).toEqual({ outcome: 'OK', seq: 3 });
-    expect(await store.applyApprovalEvent(approvalEvent(caseNo, 'ev-5', 'accepted'))).toEqual({ outcome: 'IGNORED', state: 'approved' });
-    expect(await store.applyApprovalEvent(approvalEvent(caseNo, 'ev-5', 'accepted'))).toEqual({ outcome: 'DUP' });
+    expect(await store.applyApprovalEvent(approvalEvent(store, caseNo, 'ev-5', 'accepted'))).toEqual({ outcome: 'IGNORED', state: 'approved' });
+    expect(await store.applyApprovalEvent(approvalEvent(store, caseNo, 'ev-5', 'accepted'))).toEqual({ outcome: 'DUP' });
 
     const found = await store.getCase(caseNo);
     expect(found?.state).toBe('approved');
@@ -319,8 +324,8 @@ describe('applyApprovalEvent', () => {
   it('when the approval system reports the same state with a new local number, then the number is recorded and announced once', async () => {
     const store = storeFor('approval-localno');
     const { caseNo } = await createHandlingCase(store);
-    await store.applyApprovalEvent(approvalEvent(caseNo, 'ev-1', 'registered', ''));
-    const renumbered = approvalEvent(caseNo, 'ev-2', 'registered', 'NH-2026-000099');
+    await store.applyApprovalEvent(approvalEvent(store, caseNo, 'ev-1', 'registered', ''));
+    const renumbered = approvalEvent(store, caseNo, 'ev-2', 'registered', 'NH-2026-000099');
     expect(await store.applyApprovalEvent(renumbered)).toEqual({ outcome: 'OK', seq: 2 });
     const found = await store.getCase(caseNo);
     expect(found?.state).toBe('registered');
@@ -331,7 +336,7 @@ describe('applyApprovalEvent', () => {
   it('when the case is unknown, then CASE_NOT_FOUND is returned and nothing is queued', async () => {
     const store = storeFor('approval-unknown');
     const caseNo = formatCaseNo('liwan', '20261121', 404);
-    expect(await store.applyApprovalEvent(approvalEvent(caseNo, 'ev-1', 'registered'))).toEqual({ outcome: 'CASE_NOT_FOUND' });
+    expect(await store.applyApprovalEvent(approvalEvent(store, caseNo, 'ev-1', 'registered'))).toEqual({ outcome: 'CASE_NOT_FOUND' });
     expect(await outboxMembers(store, caseNo)).toEqual([]);
     expect(await store.getCase(caseNo)).toBeNull();
   });

@@ -5,6 +5,7 @@
  * out. Cases are made with store methods, as the handling gateway makes them: the application
  * envelope applied (forwarded), then approval-system status events.
  */
+import { supervisionKeys } from '../../../gateway/supervision/keys.js';
 import { Redis } from 'ioredis';
 import { Writable } from 'node:stream';
 import { monotonicFactory } from 'ulid';
@@ -164,6 +165,7 @@ export async function reportStatus(ctx: GatewayContext, caseNo: string, state: C
     to: 'liwan',
     nowMs: atMs,
     followUpJob: '',
+    watchKey: supervisionKeys(ctx.store.keys).shardFor(caseNo).watch,
   });
   if (r.outcome !== 'OK') throw new Error(`status ${state} on ${caseNo}: ${r.outcome}`);
 }

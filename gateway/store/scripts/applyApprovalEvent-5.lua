@@ -1,6 +1,9 @@
 --[[
   Applies a status event reported by this district's approval system to a case it handles, and
   queues the status envelope to the origin district — one step, so neither is ever lost alone.
+  The case is put on the deadline watch (due now) in the same step: a status that starts or ends
+  the clock must never be applied without the watcher looking at the case (a crash between two
+  steps would have left it waiting for its next re-check, hours later).
   Events are de-duplicated by the approval system's event id; callbacks and polling may both
   report the same event.
 
@@ -8,6 +11,7 @@
   KEYS[2] case events (list)
   KEYS[3] shard outbox (zset)
   KEYS[4] shard approval jobs (zset)
+  KEYS[5] shard deadline watch (zset caseNo → when the watcher looks next; gateway/supervision/keys.ts)
 
   ARGV[1]  caseNo
   ARGV[2]  approval-system event id
@@ -59,4 +63,6 @@ redis.call('HSET', KEYS[1], 'meta:' .. msgId, meta, 'draft:' .. msgId, ARGV[8])
 redis.call('ZADD', KEYS[3], ARGV[9], caseNo .. '|' .. msgId)
 appendEvent(KEYS[2], channel, caseNo, { kind = 'status', state = nextState, at = ARGV[5], note = ARGV[6], messageId = msgId })
 if t == 'apply' and ARGV[14] ~= '' then redis.call('ZADD', KEYS[4], ARGV[9], ARGV[14]) end
+-- LT: sooner than a look already planned, never later.
+redis.call('ZADD', KEYS[5], 'LT', ARGV[9], caseNo)
 return {'OK', seq}
