@@ -64,7 +64,11 @@ export async function watchAllCases(ctx: GatewayContext, pageSize = 1_000): Prom
 export interface DeadlineWatcherOptions {
   /** Card routing; default: loaded from KC_ROUTING_FILE (a bad file throws RoutingError here, at start). */
   routing?: Routing;
-  /** How long a claimed case is this watcher's before another may take it (default 60 s). */
+  /**
+   * How long a claimed case is this watcher's before another may take it (default 10 s). A look
+   * takes milliseconds, and a second look is harmless (each card is issued once per case, kind and
+   * deadline), so the lease is short: it is how late a card can be when a gateway dies mid-look.
+   */
   leaseMs?: number;
   /** Cases claimed per shard per tick (default 100). */
   batch?: number;
@@ -86,7 +90,7 @@ export interface WatchOutcome {
 
 export function createDeadlineWatcher(ctx: GatewayContext, opts: DeadlineWatcherOptions = {}): DeadlineWatcher & { lastTick(): WatchOutcome[] } {
   const thresholds: Thresholds = thresholdsOf(ctx.config);
-  const leaseMs = opts.leaseMs ?? 60_000;
+  const leaseMs = opts.leaseMs ?? 10_000;
   const batch = opts.batch ?? 100;
   const webhook = ctx.config.KC_NOTIFY_URL !== undefined;
   const routing = opts.routing ?? loadRouting(ctx.config.KC_ROUTING_FILE, { district: ctx.district, catalog: ctx.catalog }).routing;
