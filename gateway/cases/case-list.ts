@@ -103,7 +103,13 @@ interface Position {
 /** Newest first; equal times by case number, descending — as ZREVRANGEBYSCORE returns them. */
 const before = (a: Position, b: Position): boolean => a.at > b.at || (a.at === b.at && a.caseNo > b.caseNo);
 
-export async function listCases(ctx: ListContext, filter: CaseListFilter, opts: { maxScan?: number } = {}): Promise<CaseListPage> {
+export interface ListOptions {
+  maxScan?: number;
+  /** Only cases of the matters the caller may see (a partner's grant), checked with the other filters. */
+  allowsMatter?: (matterId: string) => boolean;
+}
+
+export async function listCases(ctx: ListContext, filter: CaseListFilter, opts: ListOptions = {}): Promise<CaseListPage> {
   const parsed = caseListQuery.safeParse(filter);
   if (!parsed.success) throw invalidFields(parsed.error.issues, (field) => FIELD_ZH[field] ?? `筛选条件无效：${field}`);
   const q = parsed.data;
@@ -124,7 +130,7 @@ export async function listCases(ctx: ListContext, filter: CaseListFilter, opts: 
     // A sparse filter reads more per round.
     batchSize = Math.min(MAX_BATCH, batchSize * 2);
     const heads = await ctx.store.getCaseHeads(batch.map((p) => p.caseNo));
-    const wanted = heads.map((h) => (h && matches(h, q) ? h : null));
+    const wanted = heads.map((h) => (h && matches(h, q) && (opts.allowsMatter?.(h.matterId) ?? true) ? h : null));
     // Decided cases run no deadline (their record state is set with the deciding status event), so their events are not read.
     const eventsFor = wanted.filter((h): h is CaseHead => h !== null && !DECIDED.has(h.state) && ctx.catalog.get(h.matterId) !== undefined);
     const events = new Map<string, CaseEvent[]>();

@@ -45,7 +45,7 @@ import { supervisionFigures } from '../supervision/figures.js';
 import { isDistrict } from '../domain/district.js';
 import { AppError, type FieldIssue } from '../errors.js';
 import { dispatchHandoff, receiveHandoff, type HandoffView } from '../cases/handoffs.js';
-import { deadlineOf, DEFAULT_LIMIT, listCases, type CaseSummary } from '../cases/case-list.js';
+import { deadlineOf, listCases, type CaseSummary } from '../cases/case-list.js';
 import { caseTimeline } from '../views/case-timeline.js';
 import type { PartnerGrant, PartnerOperation, PartnerPolicy } from './policy.js';
 
@@ -198,8 +198,6 @@ const LIST_FIELD: Record<string, string> = {
   limit: 'page_size',
   cursor: 'page_token',
 };
-/** Rounds of the case list per ListCases call when the partner's matters thin a page out. */
-const LIST_ROUNDS = 4;
 
 function renamed(err: unknown, names: Record<string, string>): unknown {
   if (!(err instanceof AppError) || err.issues.length === 0) return err;
@@ -273,20 +271,14 @@ export function partnerHandlers(ctx: GatewayContext, hub: CaseEventsHub, policy:
       const r = call.request;
       if (r.matterId) grant.requireMatter(r.matterId);
       const filter = { handlingDistrict: r.handlingDistrict, originDistrict: r.originDistrict, matterId: r.matterId, state: r.state, deadline: r.deadlineColour };
-      const want = r.pageSize || DEFAULT_LIMIT;
-      const cases: CaseSummary[] = [];
-      let cursor: string | undefined = r.pageToken || undefined;
-      // Each round's cursor stands after every case that round returned, kept or not, so going on
-      // from it skips nothing; the rounds are bounded like the list's own scan.
-      for (let round = 0; round < LIST_ROUNDS; round++) {
-        const page = await listCases(ctx, { ...filter, limit: round === 0 ? r.pageSize || undefined : want - cases.length, cursor }).catch((err: unknown) => {
-          throw renamed(err, LIST_FIELD);
-        });
-        cases.push(...page.cases.filter((c) => grant.allowsMatter(c.matterId)));
-        cursor = page.nextCursor ?? undefined;
-        if (cursor === undefined || cases.length >= want) break;
-      }
-      return { cases: cases.map(toPbSummary), nextPageToken: cursor ?? '' };
+      const page = await listCases(
+        ctx,
+        { ...filter, limit: r.pageSize || undefined, cursor: r.pageToken || undefined },
+        { allowsMatter: (matterId) => grant.allowsMatter(matterId) },
+      ).catch((err: unknown) => {
+        throw renamed(err, LIST_FIELD);
+      });
+      return { cases: page.cases.map(toPbSummary), nextPageToken: page.nextCursor ?? '' };
     }),
 
     recordHandoff: unary<RecordHandoffRequest, PbHandoff>('RecordHandoff', async (call, grant) => {
