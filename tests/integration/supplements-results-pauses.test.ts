@@ -66,11 +66,15 @@ describe.each(DISTRICTS)('taken in at %s', (origin) => {
     const registered = atOrigin.events.find((e: any) => e.kind === 'supplement_registered');
     expect(registered.data.supplementId).toBe(filed.body.supplementId);
     expect(registered.data.receiptNo).toEqual(expect.any(String));
-    await waitFor(origin, caseNo, 'supplement_received', (c) => c.state === 'supplement_received');
+    // The pause closes at whichever comes first of supplement_filed and supplement_received; they
+    // cross back separately, so read the origin once it holds both, as the handling side does.
+    const received = await waitFor(origin, caseNo, 'supplement_received and filed',
+      (c) => c.state === 'supplement_received' && hasEvent('supplement_filed')(c));
     const atHandling = await getCase(handling, caseNo);
     expect(atHandling.events.filter((e: any) => e.kind === 'supplement_filed')).toHaveLength(1);
     // The supplement pause is closed on both sides, the same way.
-    expect(atOrigin.deadline.pauses).toEqual(atHandling.deadline.pauses);
+    expect(received.deadline.pauses.every((p: any) => p.to)).toBe(true);
+    expect(received.deadline.pauses).toEqual(atHandling.deadline.pauses);
   });
 
   it('when the case is approved, then the decision record comes back to the origin as a result', async () => {
