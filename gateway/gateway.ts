@@ -35,6 +35,7 @@ import { peerHandlers, PeerGatewayServerDefinition } from './peer/server.js';
 import { createRestApp } from './rest/app.js';
 import { createCaseEventsHub, type CaseEventsHub } from './store/case-events.js';
 import { createCaseStore } from './store/case-store.js';
+import { STORE_CLIENT_OPTIONS } from './store/client-options.js';
 import { createWorkerLoop, type WorkerLoop } from './workers/loop.js';
 import { createTrackingFollower } from './tracking/tracking.js';
 import { createGatewayMetrics } from './metrics/metrics.js';
@@ -79,7 +80,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const staff = loadStaffDirectory(config.KC_STAFF_FILE);
   if (staff.size === 0) logger.warn({ code: 'STAFF_UNAUTHENTICATED' }, 'no staff accounts (KC_STAFF_FILE): the console and the staff API refuse everyone');
 
-  const redis = new Redis(config.KC_REDIS_URL, { maxRetriesPerRequest: 3, lazyConnect: true });
+  const redis = new Redis(config.KC_REDIS_URL, { ...STORE_CLIENT_OPTIONS, maxRetriesPerRequest: 3, lazyConnect: true });
   redis.on('error', (err: Error) => logger.warn({ code: 'STORE_UNAVAILABLE', reason: err.message }, 'redis connection problem'));
   await redis.connect();
 

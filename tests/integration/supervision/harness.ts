@@ -5,6 +5,7 @@
  * out. Cases are made with store methods, as the handling gateway makes them: the application
  * envelope applied (forwarded), then approval-system status events.
  */
+import { STORE_CLIENT_OPTIONS } from '../../../gateway/store/client-options.js';
 import { supervisionKeys } from '../../../gateway/supervision/keys.js';
 import { Redis } from 'ioredis';
 import { Writable } from 'node:stream';
@@ -67,7 +68,7 @@ export interface ContextOptions {
 }
 
 export async function createTestContext(opts: ContextOptions): Promise<TestContext> {
-  const redis = new Redis(opts.url, { maxRetriesPerRequest: 1 });
+  const redis = new Redis(opts.url, { ...STORE_CLIENT_OPTIONS, maxRetriesPerRequest: 1 });
   const prefix = opts.prefix ?? uniquePrefix(opts.name ?? 'supervision');
   const district = opts.district ?? 'nanhai';
   const clock = opts.clock ?? new ManualClock(at('2026-03-02T09:00'));
