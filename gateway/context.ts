@@ -1,4 +1,5 @@
 /** What every service of a gateway is given. Built once in createGateway; nothing is a module singleton. */
+import { randomBytes } from 'node:crypto';
 import { monotonicFactory } from 'ulid';
 import type { ApprovalAdapter } from '../adapters/adapter.js';
 import type { Clock } from './clock.js';
@@ -34,8 +35,25 @@ export interface GatewayContext {
 }
 
 export function idFactory(clock: Clock): () => string {
-  const next = monotonicFactory();
+  const next = monotonicFactory(pooledRandom());
   return () => next(clock.now());
+}
+
+/**
+ * ulid's default source asks the OS for one random byte per character, 16 calls for each new
+ * millisecond's id (2.5 % of a busy gateway's CPU in a profile); this draws the same kind of bytes
+ * from a pool refilled 4 KB at a time.
+ */
+function pooledRandom(): () => number {
+  let pool = randomBytes(4096);
+  let at = 0;
+  return () => {
+    if (at === pool.length) {
+      pool = randomBytes(4096);
+      at = 0;
+    }
+    return pool[at++]! / 256;
+  };
 }
 
 export function verifyContext(ctx: GatewayContext): VerifyContext {
