@@ -20,7 +20,7 @@ export interface StaffSessionRecord {
 
 export interface SessionStore {
   create(username: string, nowMs: number): Promise<{ token: string; session: StaffSessionRecord }>;
-  /** The live session of a token, its idle time restarted; undefined when unknown or expired. */
+  /** The live session of a token, its idle time restarted (written back at most every TOUCH_EVERY_MS); undefined when unknown or expired. */
   touch(token: string, nowMs: number): Promise<StaffSessionRecord | undefined>;
   destroy(token: string): Promise<void>;
   expiresAt(session: StaffSessionRecord, nowMs: number): number;
@@ -28,6 +28,8 @@ export interface SessionStore {
 
 const recordSchema = z.object({ username: z.string(), csrfToken: z.string(), createdAt: z.number(), lastSeenAt: z.number() });
 const TOKEN = /^[A-Za-z0-9_-]{43}$/;
+/** A session seen again within this long is not written back (its idle expiry moves at most this late). */
+const TOUCH_EVERY_MS = 15_000;
 
 export function createSessionStore(redis: Redis | Cluster, keys: Keys, limits: { idleMs: number; maxMs: number }): SessionStore {
   const keyOf = (token: string) => keys.staffSession(createHash('sha256').update(token).digest('hex'));
@@ -53,6 +55,8 @@ export function createSessionStore(redis: Redis | Cluster, keys: Keys, limits: {
         await redis.del(key);
         return undefined;
       }
+      // Idle time is kept to within TOUCH_EVERY_MS: a busy console does not pay a write per request.
+      if (nowMs - session.lastSeenAt < TOUCH_EVERY_MS) return session;
       const touched = { ...session, lastSeenAt: nowMs };
       // XX: a sign-out racing this request stays a sign-out.
       await redis.set(key, JSON.stringify(touched), 'PX', expiresAt(touched, nowMs) - nowMs, 'XX');
