@@ -230,6 +230,9 @@ function upgrade(record: SimRecord): SimRecord {
 
 class RecordFile {
   private chain: Promise<void> = Promise.resolve();
+  /** Lines waiting for the write in flight to finish; they go out together (group commit). */
+  private pending: string[] = [];
+  private nextWrite: Promise<void> | undefined;
   constructor(private readonly file: string) {}
 
   load(): SimState | undefined {
@@ -269,11 +272,24 @@ class RecordFile {
     return state;
   }
 
+  /**
+   * Appends in order. Lines that arrive while a write is in flight share the next write, so under
+   * load the journal costs one appendFile per batch rather than one per line, queued one behind
+   * the other.
+   */
   append(entry: JournalLine): Promise<void> {
-    const line = `${JSON.stringify(entry)}\n`;
-    const write = this.chain.then(() => appendFile(this.file, line, 'utf8'));
-    this.chain = write.catch(() => undefined);
-    return write;
+    this.pending.push(`${JSON.stringify(entry)}\n`);
+    if (!this.nextWrite) {
+      const write = this.chain.then(() => {
+        const lines = this.pending.join('');
+        this.pending = [];
+        this.nextWrite = undefined;
+        return appendFile(this.file, lines, 'utf8');
+      });
+      this.nextWrite = write;
+      this.chain = write.catch(() => undefined);
+    }
+    return this.nextWrite;
   }
 
   flushed(): Promise<void> {
