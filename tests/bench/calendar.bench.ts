@@ -7,18 +7,15 @@
  *
  * Inputs: 4096 dates drawn with a seeded PRNG from 2016-01-01 to 2030-12-31; addWorkingDays adds
  * 1–20 working days (the size of 限时办结 limits); workingDaysBetween counts up to 60 days ahead.
- * Prints a Markdown table and writes var/bench/calendar.json. Target: ≥ 1,000,000 ops/s.
+ * Prints a Markdown table and writes var/bench/calendar.json (tests/bench/lib/report.ts). Target: ≥ 1,000,000 ops/s.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { mergeCalendarYears, OFFICIAL_CALENDAR_FILE, readCalendarFile } from '../../gateway/calendar/calendar-data.js';
 import { Calendar } from '../../gateway/calendar/calendar.js';
 import type { CalendarDate } from '../../gateway/calendar/dates.js';
 import { NaiveCalendar } from '../unit/calendar/naive-calendar.js';
 import { prng } from '../helpers/prng.js';
+import { selfTimed, writeReport } from './lib/report.js';
 
-const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BUDGET_MS = Number(process.env.BENCH_BUDGET_MS ?? 1000);
 const TARGET_OPS_PER_SEC = 1_000_000;
 const INPUTS = 4096; // a power of two: inputs are picked with `i & (INPUTS - 1)`
@@ -101,19 +98,21 @@ const report = {
   results,
   sink, // printed so that the work is observable
 };
-const out = join(REPO_ROOT, 'var', 'bench');
-mkdirSync(out, { recursive: true });
-writeFileSync(join(out, 'calendar.json'), `${JSON.stringify(report, null, 2)}\n`);
-
 const format = (n: number) => n.toLocaleString('en-US');
-console.log(
-  [
-    '| operation | Calendar (ops/s) | day-by-day (ops/s) | ratio | ≥ 1M ops/s |',
-    '|---|---|---|---|---|',
-    ...results.map(
-      (r) => `| ${r.operation} | ${format(r.fastOpsPerSec)} | ${format(r.naiveOpsPerSec)} | ${r.ratio}× | ${r.meetsTarget ? 'yes' : 'no'} |`,
-    ),
-  ].join('\n'),
-);
+writeReport({
+  bench: 'calendar',
+  title: 'Working-day arithmetic (precomputed calendar vs a day-by-day loop)',
+  ...selfTimed(),
+  figures: results.map((r, i) => ({
+    id: ['addWorkingDays', 'workingDaysBetween', 'isWorkingDay'][i] ?? `op${i}`,
+    label: r.operation,
+    value: r.fastOpsPerSec,
+    unit: 'ops/s',
+    baseline: `the day-by-day loop, ${format(r.naiveOpsPerSec)} ops/s`,
+    ratio: r.ratio,
+    target: { text: '≥ 1,000,000 ops/s', met: r.meetsTarget },
+  })),
+  details: report,
+});
+
 console.log(`\nbuilding the calendar (${report.calendarRange}): ${report.buildMs} ms; ${report.machine}`);
-console.log(`written to ${join(out, 'calendar.json')}`);

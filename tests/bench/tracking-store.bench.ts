@@ -43,7 +43,6 @@
  *
  * Writes var/bench/tracking-store.json and var/bench/tracking-store.md; prints the Markdown table.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -59,11 +58,11 @@ import { createLogger } from '../../gateway/logger.js';
 import { ingestCarrierEvents } from '../../gateway/tracking/ingest.js';
 import { createParcelStore, type ParcelRef } from '../../gateway/tracking/parcel-store.js';
 import { caseView } from '../../gateway/views/case-view.js';
-import { REPO_ROOT } from '../../scripts/processes.js';
 import { application, at, createTestContext, dropPrefix } from '../integration/supervision/harness.js';
 import { prng } from '../helpers/prng.js';
 import { startRedis, uniquePrefix } from '../helpers/redis.js';
 import { materialsDispatch } from '../helpers/handoffs.js';
+import { selfTimed, writeReport } from './lib/report.js';
 
 const PARCELS = Number(process.env['BENCH_PARCELS'] ?? 1_000);
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 3);
@@ -374,9 +373,23 @@ const table = [
 ].join('\n');
 const verdict = `target ≥ ${TARGET_PER_SEC} new events/s through the store: ${result.target.met ? 'met' : 'NOT met'} (best median ${bestStoreEvents})`;
 
-const out = join(REPO_ROOT, 'var', 'bench');
-mkdirSync(out, { recursive: true });
-writeFileSync(join(out, 'tracking-store.json'), `${JSON.stringify(result, null, 2)}\n`);
-writeFileSync(join(out, 'tracking-store.md'), `${table}\n\n${verdict}; ${result.machine}\n`);
-console.log(table);
+writeReport({
+  bench: 'tracking-store',
+  title: `Tracking events through the case store on Redis (AOF everysec; ${PARCELS} parcels × ${JOURNEY.length} events, ${Math.round(result.duplicatePushShare * 100)} % resent pushes, ${Math.round(result.lateEventShare * 100)} % late; median of ${RUNS})`,
+  ...selfTimed(),
+  figures: MODES.map((mode) => {
+    const f = figures[mode.name];
+    return {
+      id: `store-${mode.name}`,
+      label: `new events recorded, ${mode.lanes === 1 ? 'one push at a time' : `${mode.lanes} pushes in flight`}`,
+      value: f.store.events.median,
+      unit: 'events/s',
+      baseline: `SADD per trace + RPUSH the new ones, ${f.baseline.events.median}/s`,
+      ratio: f.ratioToBaseline.median,
+      target: { text: `≥ ${TARGET_PER_SEC} events/s`, met: f.store.events.median >= TARGET_PER_SEC },
+      note: `${f.store.traces.median} traces/s, ${f.store.pushes.median} pushes/s`,
+    };
+  }),
+  details: result,
+});
 console.log(`\n${verdict} (${result.machine}; ${result.wallSeconds} s)`);

@@ -17,7 +17,6 @@
  *
  * Writes var/bench/tracking.json and var/bench/tracking.md; prints the Markdown table.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatBeijingLocal } from '../../adapters/beijing-time.js';
 import { mapEmsTraces } from '../../courier/ems/mapping.js';
@@ -26,8 +25,8 @@ import type { EmsTraceWire } from '../../courier/ems/wire.js';
 import type { TrackingEvent } from '../../courier/tracking-status.js';
 import { emptyTimeline, ingestEvent, mergeEvents, type ParcelTimeline } from '../../courier/tracking-timeline.js';
 import { s10CheckDigit } from '../../courier/waybill.js';
-import { REPO_ROOT } from '../../scripts/processes.js';
 import { prng } from '../helpers/prng.js';
+import { selfTimed, writeReport } from './lib/report.js';
 
 const PARCELS = Number(process.env['BENCH_PARCELS'] ?? 10_000);
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 3);
@@ -219,10 +218,31 @@ const table = [
 ].join('\n');
 const verdict = `target ≥ ${TARGET_PER_SEC} events/s: ${result.target.met ? 'met' : 'NOT met'}`;
 
-const out = join(REPO_ROOT, 'var', 'bench');
-mkdirSync(out, { recursive: true });
-writeFileSync(join(out, 'tracking.json'), `${JSON.stringify(result, null, 2)}\n`);
-writeFileSync(join(out, 'tracking.md'), `${table}\n\n${verdict}; ${result.machine}; ${result.note}\n`);
-console.log(table);
+writeReport({
+  bench: 'tracking',
+  title: `Tracking events, pure merge in memory (${PARCELS} parcels, ${Math.round(result.duplicateShare * 100)} % duplicates, ${Math.round(result.lateShare * 100)} % late)`,
+  ...selfTimed(),
+  figures: [
+    {
+      id: 'ingestOneByOne',
+      label: 'ingestEvent one by one (de-duplicate, order, status)',
+      value: result.perSec.ingestOneByOne,
+      unit: 'events/s',
+      baseline: `JSON.parse of each event, ${result.perSec.baselineJsonParse}/s`,
+      ratio: result.ratios.ingestVsJsonParse,
+      target: { text: `≥ ${TARGET_PER_SEC} events/s`, met: ingestPerSec >= TARGET_PER_SEC },
+    },
+    {
+      id: 'emsPushTraces',
+      label: 'EMS full-history pushes: traces mapped and merged',
+      value: result.perSec.emsPushTracesMappedAndMerged,
+      unit: 'traces/s',
+      baseline: `JSON.parse of each event, ${result.perSec.baselineJsonParse}/s`,
+      ratio: result.ratios.pushTracesVsJsonParse,
+      target: { text: `≥ ${TARGET_PER_SEC} events/s`, met: pushTracesPerSec >= TARGET_PER_SEC },
+    },
+  ],
+  details: result,
+});
 console.log(`\n${verdict} (${result.machine})`);
 if (sink === -1) console.log('(keeps the baselines from being optimised away)');
