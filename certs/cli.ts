@@ -70,6 +70,10 @@ async function main(argv: string[]): Promise<number> {
     console.log(describe(changes, dir).join('\n'));
   }
   console.log(`Trust store: ${shown(paths.trust.rootsDir)} (roots), ${shown(paths.trust.crlsDir)} (CRLs).`);
+  const sm2 = paths.districts.liwan.signingSm2;
+  console.log(
+    `SM2 envelope signing: KC_SIGNATURE_SUITE=SM2-SM3 KC_SIGNING_CERT=${shown(sm2.cert)} KC_SIGNING_KEY=${shown(sm2.key)} (likewise for nanhai; TLS stays on gateway.pem).`,
+  );
   if (values.staff !== undefined) {
     const { written } = await ensureDevStaffFiles(path.resolve(values.staff));
     console.log(written.length ? `Development staff accounts written: ${written.map(shown).join(', ')}.` : `Development staff accounts in ${shown(values.staff)} are in place.`);

@@ -18,8 +18,10 @@ import {
   generateKeyPair,
   normaliseSerial,
   parseCrl,
+  SIGNATURE_SUITES,
   verifyCrlSignature,
   type IssuerCredential,
+  type SignatureSuiteName,
 } from './pki.js';
 
 // ─── Identity convention ─────────────────────────────────────────────────────────────────────────
@@ -87,8 +89,12 @@ export interface DevPkiPaths {
   dir: string;
   ca: { cert: string; key: string; revoked: string };
   trust: { rootsDir: string; crlsDir: string; root: string; crl: string };
-  /** `chain` is the leaf followed by its issuers up to, not including, the root. */
-  districts: Record<District, CredentialPaths & { chain: string }>;
+  /**
+   * `cert`/`key`: the gateway certificate (TLS, and envelope signing by default); `chain` is that
+   * leaf followed by its issuers up to, not including, the root. `signingSm2`: an envelope-signing
+   * certificate with an SM2 key, for KC_SIGNING_CERT / KC_SIGNING_KEY with KC_SIGNATURE_SUITE=SM2-SM3.
+   */
+  districts: Record<District, CredentialPaths & { chain: string; signingSm2: CredentialPaths }>;
   partners: Record<string, CredentialPaths>;
 }
 
@@ -102,6 +108,7 @@ export function devPkiPaths(dir: string, partners: readonly string[] = DEFAULT_P
         cert: p('districts', d, 'gateway.pem'),
         key: p('districts', d, 'gateway-key.pem'),
         chain: p('districts', d, 'chain.pem'),
+        signingSm2: { cert: p('districts', d, 'signing-sm2.pem'), key: p('districts', d, 'signing-sm2-key.pem') },
       },
     ]),
   ) as DevPkiPaths['districts'];
@@ -354,23 +361,61 @@ export function certificateProfile(identity: CertificateIdentity): CertificatePr
   };
 }
 
+/**
+ * The profile of a district's envelope-signing certificate with an SM2 key. It carries the same
+ * gateway identity (the SAN URI the receiver checks against the envelope's `from`) but is for
+ * signing only: no TLS key usages, because TLS 1.3 has no SM2 signature scheme and the gRPC links
+ * stay on the ECDSA gateway certificate.
+ *
+ * Issued by the dev root, which is ECDSA: one root, one CRL and one revocation procedure serve
+ * both suites. The envelope's suite is the signing key's algorithm, not the CA's; an SM2-signed CA
+ * would work as well (pki.ts signs with `suite: 'SM2-SM3'`, node and openssl verify the chain).
+ */
+export function signingCertificateProfile(district: District): CertificateProfile {
+  return {
+    subject: { commonName: `signing.${district}.kuacheng`, organization: ORGANIZATION, organizationalUnit: district },
+    keyUsage: { digitalSignature: true, keyEncipherment: false },
+    extKeyUsage: [],
+    subjectAltName: { uri: [gatewayIdentityUri(district)] },
+    days: DEV_PKI_LIFETIMES.gatewayDays,
+  };
+}
+
 interface LeafSpec {
   label: string;
   paths: CredentialPaths & { chain?: string };
   identity: CertificateIdentity;
   profile: CertificateProfile;
+  /** The algorithm of the leaf's own key (the CA signs with its own, ECDSA). */
+  keySuite: SignatureSuiteName;
 }
 
 function gatewaySpec(paths: DevPkiPaths, district: District): LeafSpec {
   const identity: CertificateIdentity = { kind: 'gateway', district };
-  return { label: `${district} gateway certificate`, paths: paths.districts[district], identity, profile: certificateProfile(identity) };
+  return {
+    label: `${district} gateway certificate`,
+    paths: paths.districts[district],
+    identity,
+    profile: certificateProfile(identity),
+    keySuite: 'ECDSA-P256-SHA256',
+  };
+}
+
+function sm2SigningSpec(paths: DevPkiPaths, district: District): LeafSpec {
+  return {
+    label: `${district} SM2 envelope-signing certificate`,
+    paths: paths.districts[district].signingSm2,
+    identity: { kind: 'gateway', district },
+    profile: signingCertificateProfile(district),
+    keySuite: 'SM2-SM3',
+  };
 }
 
 function partnerSpec(paths: DevPkiPaths, partnerId: string): LeafSpec {
   const p = paths.partners[partnerId];
   if (!p) throw new Error(`unknown partner ${partnerId}`);
   const identity: CertificateIdentity = { kind: 'partner', partnerId };
-  return { label: `partner certificate for ${partnerId}`, paths: p, identity, profile: certificateProfile(identity) };
+  return { label: `partner certificate for ${partnerId}`, paths: p, identity, profile: certificateProfile(identity), keySuite: 'ECDSA-P256-SHA256' };
 }
 
 const sameIdentity = (a: CertificateIdentity | undefined, b: CertificateIdentity): boolean =>
@@ -384,7 +429,9 @@ function leafProblem(spec: LeafSpec, ca: LoadedCa, revokedSerials: Set<string>, 
   let x509: X509Certificate;
   try {
     x509 = new X509Certificate(certPem);
-    if (!x509.checkPrivateKey(crypto.createPrivateKey(keyPem))) return 'key does not match the certificate';
+    const privateKey = crypto.createPrivateKey(keyPem);
+    if (!x509.checkPrivateKey(privateKey)) return 'key does not match the certificate';
+    if (!SIGNATURE_SUITES[spec.keySuite].acceptsKey(privateKey)) return `key is not a ${spec.keySuite} key`;
   } catch {
     return 'unreadable';
   }
@@ -408,7 +455,7 @@ function ensureLeaf(spec: LeafSpec, ca: LoadedCa, revokedSerials: Set<string>, n
   const problem = leafProblem(spec, ca, revokedSerials, now);
   if (problem !== undefined) {
     // Always a fresh key: the old one may be why the certificate was revoked.
-    const { privateKey, publicKey } = generateKeyPair();
+    const { privateKey, publicKey } = generateKeyPair(spec.keySuite);
     const { days, ...profile } = spec.profile;
     const cert = createCertificate({
       ...profile,
@@ -468,6 +515,7 @@ export function ensureDevPki(dir: string, opts: EnsureDevPkiOptions = {}): Ensur
 
   const revokedSerials = new Set(revoked.map((r) => r.serialHex));
   for (const district of DISTRICTS) ensureLeaf(gatewaySpec(paths, district), ca, revokedSerials, now, changes);
+  for (const district of DISTRICTS) ensureLeaf(sm2SigningSpec(paths, district), ca, revokedSerials, now, changes);
   for (const partnerId of Object.keys(paths.partners)) ensureLeaf(partnerSpec(paths, partnerId), ca, revokedSerials, now, changes);
 
   ensureCrl(paths, ca, revoked, now, changes);

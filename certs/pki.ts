@@ -5,8 +5,9 @@
  * with ECDSA P-256 today and SM2 tomorrow. So the structures of RFC 5280 (TBSCertificate,
  * extensions, TBSCertList) are built here with `forge.asn1`, which is algorithm-agnostic, and the
  * TBS bytes are signed with `node:crypto` (OpenSSL), which knows every curve we need. The signature
- * algorithm is a parameter (a row of {@link SIGNATURE_SUITES}), so adding SM2-with-SM3 is one more
- * row, not a second code path.
+ * algorithm is a parameter (a row of {@link SIGNATURE_SUITES}): an SM2 CA signs with `suite:
+ * 'SM2-SM3'` through the same code path, and node's X509Certificate.verify / checkIssued and
+ * `openssl verify` accept the result (tests/unit/certs/sm2-certificates.test.ts).
  *
  * Reading goes the other way round: the exact TBS bytes are sliced out of the DER (never
  * re-serialised), because a signature covers bytes, not a tree.
@@ -343,6 +344,8 @@ export interface ParsedCrl {
   nextUpdate: Date | undefined;
   /** Normalised as {@link normaliseSerial}. */
   revokedSerials: Set<string>;
+  /** When each listed serial was revoked: a signature made before that moment stays good in history. */
+  revokedAt: Map<string, Date>;
   crlNumber: bigint | undefined;
   /** The exact signed bytes. */
   tbsDer: Buffer;
@@ -366,11 +369,15 @@ export function parseCrl(derOrPem: Buffer | string): ParsedCrl {
     i++;
   }
   const revokedSerials = new Set<string>();
+  const revokedAt = new Map<string, Date>();
   let crlNumber: bigint | undefined;
   for (const rest of tbs.slice(i)) {
     if (isTag(rest, TAG.SEQUENCE)) {
       for (const entry of children(rest)) {
-        revokedSerials.add(normaliseSerial(contentOf(children(entry)[0]!).toString('hex')));
+        const [serial, date] = children(entry);
+        const serialHex = normaliseSerial(contentOf(serial!).toString('hex'));
+        revokedSerials.add(serialHex);
+        if (date) revokedAt.set(serialHex, readTime(date));
       }
     } else if (rest[0] === 0xa0) {
       const num = readExtensions(children(rest)[0]!).get(OID.crlNumber);
@@ -382,6 +389,7 @@ export function parseCrl(derOrPem: Buffer | string): ParsedCrl {
     thisUpdate,
     nextUpdate,
     revokedSerials,
+    revokedAt,
     crlNumber,
     tbsDer,
     signatureDer: readBitString(sigDer).bytes,

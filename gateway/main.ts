@@ -41,7 +41,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  if (err instanceof CatalogError || err instanceof CalendarDataError || err instanceof RoutingError || err instanceof PartnerPolicyError || err instanceof StaffFileError) {
+  if (err instanceof ConfigError || err instanceof CatalogError || err instanceof CalendarDataError || err instanceof RoutingError || err instanceof PartnerPolicyError || err instanceof StaffFileError) {
     // Every problem, one per line: the operator fixes the file, not a stack trace.
     process.stderr.write(`kuacheng gateway: ${err.message}\n`);
     process.exit(2);

@@ -41,7 +41,7 @@ const instant = z.string().datetime({ offset: true });
 const district = z.enum(DISTRICTS);
 const caseNo = z.string().regex(/^KC-(LW|NH)-\d{8}-\d{6,}$/);
 
-const envelopeBodySchema = z
+export const envelopeBodySchema = z
   .object({
     v: z.literal(1),
     kind: z.literal('envelope'),
@@ -57,7 +57,7 @@ const envelopeBodySchema = z
   })
   .strict();
 
-const receiptBodySchema = z
+export const receiptBodySchema = z
   .object({
     v: z.literal(1),
     kind: z.literal('receipt'),
@@ -131,6 +131,8 @@ export interface VerifyContext {
   self: District;
   skewMs: number;
   maxBytes: number;
+  /** Suites this gateway accepts (KC_ACCEPTED_SUITES); unset: every known suite. */
+  acceptedSuites?: readonly SuiteName[];
 }
 
 export interface Opened<T> {
@@ -159,7 +161,9 @@ export function openReceipt(signed: Signed, ctx: VerifyContext, forEnvelope: { i
   try {
     opened = openSigned(signed, ctx, receiptBodySchema);
   } catch (err) {
-    if (err instanceof AppError) throw new AppError('RECEIPT_INVALID', `receipt rejected: ${err.code}: ${err.message}`);
+    // A suite we do not accept is a configuration mismatch between the districts, not a bad receipt:
+    // it keeps its own code so that operators see which it is.
+    if (err instanceof AppError && err.code !== 'UNSUPPORTED_SUITE') throw new AppError('RECEIPT_INVALID', `receipt rejected: ${err.code}: ${err.message}`);
     throw err;
   }
   const { parsed } = opened;
@@ -190,8 +194,24 @@ function openSigned<S extends z.ZodType<{ suite: string; from: District }>>(
   }
   if (!canonicalBytes(json).equals(signed.body)) throw new AppError('ENVELOPE_NOT_CANONICAL', 'body is not RFC 8785 canonical JSON');
   const parsed = result.data;
-  if (!isSuiteName(parsed.suite)) throw new AppError('UNSUPPORTED_SUITE', `signature suite ${parsed.suite} is not accepted`);
-  const chain = ctx.trust.verify(signed.certChain, ctx.nowMs);
+  const chain = verifySignature(signed, parsed, { trust: ctx.trust, atMs: ctx.nowMs, mode: 'live', acceptedSuites: ctx.acceptedSuites });
+  return { parsed, chain };
+}
+
+/**
+ * The checks shared by live acceptance and the history verifier (./history.ts): the named suite is
+ * known and accepted, the chain is trusted at `atMs`, the signature (by that suite) covers the body,
+ * and the signer is the gateway of the district named as sender.
+ */
+export function verifySignature(
+  signed: Signed,
+  parsed: { suite: string; from: District },
+  opts: { trust: TrustStore; atMs: number; mode: 'live' | 'history'; acceptedSuites?: readonly SuiteName[] },
+): VerifiedChain {
+  if (!isSuiteName(parsed.suite) || (opts.acceptedSuites && !opts.acceptedSuites.includes(parsed.suite))) {
+    throw new AppError('UNSUPPORTED_SUITE', `signature suite ${parsed.suite} is not accepted`);
+  }
+  const chain = opts.trust.verify(signed.certChain, opts.atMs, opts.mode);
   let ok = false;
   try {
     ok = SIGNATURE_SUITES[parsed.suite].verify(signed.body, chain.leaf.publicKey, signed.signature);
@@ -202,5 +222,5 @@ function openSigned<S extends z.ZodType<{ suite: string; from: District }>>(
   if (chain.identity?.kind !== 'gateway' || chain.identity.district !== parsed.from) {
     throw new AppError('WRONG_DISTRICT_SIGNER', `signed by a certificate that does not belong to the ${parsed.from} gateway`);
   }
-  return { parsed, chain };
+  return chain;
 }

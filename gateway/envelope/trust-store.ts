@@ -30,8 +30,16 @@ interface CachedChain {
 
 interface LoadedCrl {
   nextUpdate: number;
-  revoked: Set<string>;
+  /** Revoked serial → when it was revoked (ms). */
+  revoked: Map<string, number>;
 }
+
+/**
+ * live: a message arriving now — every revoked certificate is refused, whenever it was revoked.
+ * history: a stored message checked at the time it was signed — a certificate counts as revoked
+ * only from its revocation date on, so what it signed before stays verifiable.
+ */
+export type VerifyMode = 'live' | 'history';
 
 const MAX_CACHED_CHAINS = 1000;
 
@@ -61,7 +69,8 @@ export class TrustStore {
       const issuer = [...roots.values()].find((r) => verifyCrlSignature(crl, r.publicKey));
       if (!issuer) throw new Error(`CRL ${file} is not signed by any trusted root`);
       // A CRL without nextUpdate has no freshness bound: treat it as stale rather than trust it forever.
-      crls.set(issuer.fingerprint256, { nextUpdate: crl.nextUpdate?.getTime() ?? 0, revoked: crl.revokedSerials });
+      const revoked = new Map([...crl.revokedSerials].map((serial) => [serial, crl.revokedAt.get(serial)?.getTime() ?? 0]));
+      crls.set(issuer.fingerprint256, { nextUpdate: crl.nextUpdate?.getTime() ?? 0, revoked });
     }
     this.roots = roots;
     this.crls = crls;
@@ -74,8 +83,12 @@ export class TrustStore {
     return [...this.roots.values()].map((r) => r.toString()).join('\n');
   }
 
-  /** Verifies a DER chain (leaf first) at the given time; throws AppError with a CERT_* / CRL_* code. */
-  verify(chainDer: Uint8Array[], atMs: number): VerifiedChain {
+  /**
+   * Verifies a DER chain (leaf first) at the given time; throws AppError with a CERT_* / CRL_* code.
+   * The CRL must cover `atMs` (not past its nextUpdate then): for a past time, a CRL issued since
+   * also covers it, because a CRL lists every revocation up to its own issue.
+   */
+  verify(chainDer: Uint8Array[], atMs: number, mode: VerifyMode = 'live'): VerifiedChain {
     if (chainDer.length === 0) throw new AppError('CERT_CHAIN_MISSING', 'no certificate chain was sent');
     const key = chainKey(chainDer);
     let chain = this.cache.get(key);
@@ -92,7 +105,10 @@ export class TrustStore {
       const crl = this.crls.get(c.issuerKey);
       if (!crl) throw new AppError('CRL_UNAVAILABLE', 'no CRL is loaded for the issuing CA');
       if (atMs > crl.nextUpdate) throw new AppError('CRL_UNAVAILABLE', 'the CRL of the issuing CA is stale (past its next update)');
-      if (crl.revoked.has(c.serial)) throw new AppError('CERT_REVOKED', `certificate ${c.serial} is revoked`);
+      const revokedAt = crl.revoked.get(c.serial);
+      if (revokedAt !== undefined && (mode === 'live' || revokedAt <= atMs)) {
+        throw new AppError('CERT_REVOKED', `certificate ${c.serial} is revoked`);
+      }
     }
     if (!chain.digitalSignature) throw new AppError('CERT_KEY_USAGE', 'the certificate does not allow digital signatures');
     return { leaf: chain.leaf, identity: chain.identity, serial: chain.serial };

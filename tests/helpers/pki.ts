@@ -16,10 +16,11 @@ import {
   certificateProfile,
   ensureDevPki,
   revokeCertificate,
+  signingCertificateProfile,
   type CertificateProfile,
   type DevPkiPaths,
 } from '../../certs/dev-pki.js';
-import { createCertificate, createCrl, generateKeyPair, normaliseSerial, type IssuerCredential } from '../../certs/pki.js';
+import { createCertificate, createCrl, generateKeyPair, normaliseSerial, type IssuerCredential, type SignatureSuiteName } from '../../certs/pki.js';
 import type { District } from '../../gateway/domain/district.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -48,6 +49,8 @@ export interface TestPki {
   crlPath: string;
   /** Valid gateway certificates; `chainPath` is what a gateway presents in TLS. */
   gateways: Record<District, TestCredential & { chainPath: string }>;
+  /** Valid envelope-signing certificates with SM2 keys (KC_SIGNING_CERT / KC_SIGNING_KEY with KC_SIGNATURE_SUITE=SM2-SM3). */
+  signingSm2: Record<District, TestCredential>;
   /** Valid partner client certificates (kiosk-liwan, kiosk-nanhai). */
   partners: Record<(typeof DEFAULT_PARTNERS)[number], TestCredential>;
   /** Certificates that must be refused. All but `wrongDistrict` claim to be the liwan gateway. */
@@ -165,6 +168,7 @@ export function createTestPki(dir: string, opts: { now?: Date } = {}): TestPki {
     return loadCredential(p.cert, p.key);
   };
   const gateways = { liwan: gateway('liwan'), nanhai: gateway('nanhai') };
+  const signingSm2 = (d: District): TestCredential => loadCredential(paths.districts[d].signingSm2.cert, paths.districts[d].signingSm2.key);
   return {
     dir: paths.dir,
     now,
@@ -172,6 +176,7 @@ export function createTestPki(dir: string, opts: { now?: Date } = {}): TestPki {
     root,
     crlPath: paths.trust.crl,
     gateways,
+    signingSm2: { liwan: signingSm2('liwan'), nanhai: signingSm2('nanhai') },
     partners: { 'kiosk-liwan': partner('kiosk-liwan'), 'kiosk-nanhai': partner('kiosk-nanhai') },
     bad: {
       expired,
@@ -206,4 +211,28 @@ export function writeStaleCrl(pki: TestPki, opts: { path?: string } = {}): { pat
   fs.mkdirSync(path.dirname(target), { recursive: true });
   fs.writeFileSync(target, crl.pem);
   return { path: target, pem: crl.pem, der: crl.der };
+}
+
+/**
+ * Another good certificate for a district's gateway, from the dev root: what a district gets when it
+ * rolls its key. ECDSA ones have the full gateway profile (TLS and signing); SM2 ones the signing
+ * profile. Written to `<dir>/issued/<name>/`; `days` of validity from `notBefore` (default: an hour ago).
+ */
+export function issueGatewayCertificate(
+  pki: TestPki,
+  district: District,
+  opts: { name: string; suite?: SignatureSuiteName; notBefore?: Date; days?: number },
+): TestCredential {
+  const suite = opts.suite ?? 'ECDSA-P256-SHA256';
+  const { days: profileDays, ...profile } = suite === 'SM2-SM3' ? signingCertificateProfile(district) : certificateProfile({ kind: 'gateway', district });
+  const notBefore = opts.notBefore ?? new Date(Date.now() - 3_600_000);
+  const { privateKey, publicKey } = generateKeyPair(suite);
+  const cert = createCertificate({
+    ...profile,
+    issuer: { certDer: pki.root.certDer, privateKey: pki.root.privateKey },
+    publicKey,
+    notBefore,
+    notAfter: new Date(notBefore.getTime() + (opts.days ?? profileDays) * DAY_MS),
+  });
+  return writeCredential(path.join(pki.dir, 'issued'), opts.name, cert.pem, privateKey);
 }

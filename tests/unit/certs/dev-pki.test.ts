@@ -42,9 +42,13 @@ describe('ensureDevPki', () => {
       'districts/liwan/chain.pem',
       'districts/liwan/gateway-key.pem',
       'districts/liwan/gateway.pem',
+      'districts/liwan/signing-sm2-key.pem',
+      'districts/liwan/signing-sm2.pem',
       'districts/nanhai/chain.pem',
       'districts/nanhai/gateway-key.pem',
       'districts/nanhai/gateway.pem',
+      'districts/nanhai/signing-sm2-key.pem',
+      'districts/nanhai/signing-sm2.pem',
       'partners/kiosk-liwan/client-key.pem',
       'partners/kiosk-liwan/client.pem',
       'partners/kiosk-nanhai/client-key.pem',
@@ -52,7 +56,7 @@ describe('ensureDevPki', () => {
       'trust/crls/kuacheng-dev-root.crl.pem',
       'trust/roots/kuacheng-dev-root.pem',
     ]);
-    expect(new Set(changes.map((c) => path.relative(tmp, c.path))).size).toBe(15);
+    expect(new Set(changes.map((c) => path.relative(tmp, c.path))).size).toBe(19);
     expect(fs.readFileSync(paths.trust.root, 'utf8')).toBe(fs.readFileSync(paths.ca.cert, 'utf8'));
     expect(fs.readFileSync(paths.districts.liwan.chain, 'utf8')).toBe(fs.readFileSync(paths.districts.liwan.cert, 'utf8'));
   });
