@@ -50,8 +50,24 @@ export function defineScripts(redis: Redis | Cluster): void {
 
 type Reply = unknown;
 
-/** Calls a defined script; `Buffer` variant returns binary-safe replies. */
+/**
+ * What Redis hashes to find a key's slot: the text between the first `{` and the first `}` after
+ * it, when not empty; else the whole key.
+ */
+export function hashedPart(key: string): string {
+  const tag = /\{([^}]*)\}/.exec(key)?.[1];
+  return tag ? tag : key;
+}
+
+/**
+ * Calls a defined script; `Buffer` variant returns binary-safe replies. Its keys must hash alike —
+ * one slot, as a Redis Cluster demands — and that is checked here, so a single Redis (tests,
+ * small deployments) refuses a script call that a cluster would refuse with CROSSSLOT.
+ */
 export function callScript(redis: Redis | Cluster, name: string, keys: string[], args: Arg[], binary = false): Promise<Reply> {
+  const slotOf = hashedPart(keys[0] ?? '');
+  const stray = keys.find((k) => hashedPart(k) !== slotOf);
+  if (stray !== undefined) throw new Error(`script ${name}: key ${stray} is not in the hash slot of ${keys[0]}`);
   const fn = (redis as unknown as Record<string, (...a: Arg[]) => Promise<Reply>>)[`${name}:${SCRIPTS_VERSION}${binary ? 'Buffer' : ''}`];
   if (!fn) throw new Error(`script ${name} is not defined on this connection`);
   return fn.call(redis, ...keys, ...args);

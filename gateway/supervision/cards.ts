@@ -184,12 +184,10 @@ export async function listCards(ctx: GatewayContext, opts: ListCardsOptions): Pr
     .sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
     .slice(0, limit);
   if (newest.length === 0) return [];
-  const pipeline = redis.pipeline();
-  for (const { id, shard } of newest) pipeline.hget(shards[shard]!.card, id);
-  const rows = (await pipeline.exec()) ?? [];
+  // One read per card, not one pipeline: the cards sit in several shards, and a Redis Cluster refuses a
+  // pipeline whose keys live on different nodes. Auto-pipelining still sends them in one write per node.
+  const rows = await Promise.all(newest.map(({ id, shard }) => redis.hget(shards[shard]!.card, id)));
   const cards: Card[] = [];
-  rows.forEach(([err, json]) => {
-    if (!err && typeof json === 'string') cards.push(JSON.parse(json) as Card);
-  });
+  for (const json of rows) if (typeof json === 'string') cards.push(JSON.parse(json) as Card);
   return cards;
 }
