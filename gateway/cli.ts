@@ -5,6 +5,8 @@
  *     Writes a stored envelope and its receipt as files a third party can check with openssl:
  *     the exact signed body bytes, the DER signature, and the signer's certificate and public key.
  *
+ *   audit-verify, audit-archive: see gateway/audit/cli.ts.
+ *
  *   staff-hash
  *     Reads a password from standard input (one line) and prints its scrypt hash for KC_STAFF_FILE,
  *     so passwords never appear in a command line or the shell history.
@@ -13,14 +15,17 @@ import { X509Certificate } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Redis } from 'ioredis';
+import { createRedisClient } from './store/connect.js';
 import { Signed } from '../protos/gen/kuacheng/peer/v1/peer.js';
 import { createKeys } from './store/keys.js';
+import { isSuiteName, SIGNATURE_SUITES } from '../certs/suites.js';
 import { hashPassword } from './staff/passwords.js';
+import { AUDIT_COMMANDS, AUDIT_USAGE, runAuditCommand } from './audit/cli.js';
 
 const USAGE = `usage: kc export-envelope --case <caseNo> --message <messageId> --out <dir> [--redis <url>] [--prefix <prefix>]
   --redis defaults to $KC_REDIS_URL, --prefix to $KC_REDIS_PREFIX or "kc".
-       kc staff-hash < password.txt   (prints the scrypt hash of the first line, for KC_STAFF_FILE)`;
+       kc staff-hash < password.txt   (prints the scrypt hash of the first line, for KC_STAFF_FILE)
+\${AUDIT_USAGE}`;
 
 function writeSigned(dir: string, name: string, signed: Signed): string[] {
   const leafDer = signed.certChain[0];
@@ -38,15 +43,23 @@ function writeSigned(dir: string, name: string, signed: Signed): string[] {
   writeFileSync(files.cert, leaf.toString());
   writeFileSync(files.pub, leaf.publicKey.export({ type: 'spki', format: 'pem' }));
   writeFileSync(files.chain, signed.certChain.map((d) => new X509Certificate(d).toString()).join(''));
+  // The body names the suite it was signed with; the command is that suite's (certs/suites.ts).
+  const suite = (JSON.parse(signed.body.toString('utf8')) as { suite?: unknown }).suite;
+  if (!isSuiteName(suite)) throw new Error(`${name} names an unknown signature suite ${String(suite)}`);
+  const args = SIGNATURE_SUITES[suite].opensslVerifyArgs({ publicKeyPem: files.pub, signatureDer: files.sig, body: files.body });
   return [
-    `# ${name}: signed by ${leaf.subject.replace(/\n/g, ', ')}`,
-    `openssl dgst -sha256 -verify ${files.pub} -signature ${files.sig} ${files.body}`,
+    `# ${name}: suite ${suite}, signed by ${leaf.subject.replace(/\n/g, ', ')}`,
+    ...(suite === 'SM2-SM3'
+      ? ['# SM2 distinguishing ID: empty (the OpenSSL 3 default, which node:crypto signs with), not 1234567812345678']
+      : []),
+    `openssl ${args.join(' ')}`,
     `openssl verify -CAfile <trusted root.pem> ${files.cert}`,
   ];
 }
 
-export async function exportEnvelope(opts: { redisUrl: string; prefix: string; caseNo: string; messageId: string; outDir: string }): Promise<string[]> {
-  const redis = new Redis(opts.redisUrl, { maxRetriesPerRequest: 1, lazyConnect: true });
+export async function exportEnvelope(opts: { redisUrl: string; cluster?: boolean; prefix: string; caseNo: string; messageId: string; outDir: string }): Promise<string[]> {
+  // `cluster`: the URL is one node of a Redis Cluster (KC_REDIS_CLUSTER), as for the gateway.
+  const redis = createRedisClient({ url: opts.redisUrl, cluster: opts.cluster ?? false }, { maxRetriesPerRequest: 1, lazyConnect: true });
   try {
     await redis.connect();
     const keys = createKeys(opts.prefix);
@@ -65,6 +78,7 @@ export async function exportEnvelope(opts: { redisUrl: string; prefix: string; c
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === 'staff-hash') return printStaffHash();
+  if (command && AUDIT_COMMANDS.has(command)) return runAuditCommand(command, rest, (s) => process.stdout.write(`${s}\n`));
   if (command !== 'export-envelope') {
     process.stderr.write(`${USAGE}\n`);
     return 2;
@@ -80,6 +94,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const howTo = await exportEnvelope({
     redisUrl,
+    cluster: process.env.KC_REDIS_CLUSTER === 'true',
     prefix: values.prefix ?? process.env.KC_REDIS_PREFIX ?? 'kc',
     caseNo: values.case,
     messageId: values.message,

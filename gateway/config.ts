@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { DISTRICTS } from './domain/district.js';
+import { DEFAULT_SUITE, SUITE_NAMES } from '../certs/suites.js';
 
 // Not z.coerce.number(): it reads an empty variable as 0, which would bind a random port.
 const port = z
@@ -47,7 +48,24 @@ const schema = z.object({
   KC_OUTBOX_POLL_MS: positiveInt.default(250),
   KC_PEER_TIMEOUT_MS: positiveInt.default(5000),
   KC_MAX_ENVELOPE_BYTES: positiveInt.default(1_048_576),
+  // --- Envelope signature suites and the signing identity (gateway/envelope, certs/suites.ts) ---
+  /** Envelope/receipt signing certificate (PEM, leaf first) and its key; unset: KC_TLS_CERT / KC_TLS_KEY. Set both or neither. */
+  KC_SIGNING_CERT: z.string().min(1).optional(),
+  KC_SIGNING_KEY: z.string().min(1).optional(),
+  /** The suite this gateway signs with; its key must fit (SM2-SM3 needs an SM2 signing key: TLS stays ECDSA). */
+  KC_SIGNATURE_SUITE: z.enum(SUITE_NAMES).default(DEFAULT_SUITE),
+  /** Comma list of suites accepted on envelopes and receipts from the peer; others are refused with UNSUPPORTED_SUITE. */
+  KC_ACCEPTED_SUITES: z
+    .string()
+    .transform((v) => [...new Set(v.split(',').map((s) => s.trim()).filter(Boolean))])
+    .pipe(z.array(z.enum(SUITE_NAMES)).min(1, 'must name at least one suite'))
+    .default([...SUITE_NAMES]),
   KC_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // --- Audit chain (gateway/audit) ---
+  /** How often the gateway signs a checkpoint of its audit log (and swaps the latest with the peer's). */
+  KC_AUDIT_CHECKPOINT_SECONDS: positiveInt.default(300),
+  /** Warn (log, metric, console) when the live audit log in Redis holds this many entries: archive it. */
+  KC_AUDIT_WARN_ENTRIES: positiveInt.default(1_000_000),
 
   // --- Supervision (电子监察: deadline pre-warnings, yellow and red cards; gateway/supervision) ---
   /** Pre-warning when this many working days of the promised limit remain (0: on the deadline day). */
@@ -102,6 +120,15 @@ const schema = z.object({
   KC_PARCEL_TICK_MS: positiveInt.default(5_000),
   /** Parcels are followed at most this long after dispatch. */
   KC_PARCEL_FOLLOW_MS: positiveInt.default(30 * 86_400_000),
+  // Redis Cluster (gateway/store/connect.ts). Keys carry shard hash tags, so the same code runs on both.
+  /** 'true': KC_REDIS_URL names one node of a Redis Cluster (its credentials and TLS apply to every node); the rest are discovered. */
+  KC_REDIS_CLUSTER: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  /** More cluster nodes to start from (host:port,host:port), for when the KC_REDIS_URL node is down at start. Cluster mode only. */
+  KC_REDIS_CLUSTER_SEEDS: z
+    .string()
+    .regex(/^[^\s:,]+:\d{1,5}(,[^\s:,]+:\d{1,5})*$/, 'must be host:port,host:port')
+    .transform((s) => s.split(','))
+    .optional(),
 });
 
 const COURIER_VARS = ['KC_COURIER_PARTNER_ID', 'KC_COURIER_API_KEY', 'KC_COURIER_PUSH_SECRET', 'KC_COURIER_CALLBACK_URL'] as const;

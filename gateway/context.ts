@@ -13,6 +13,7 @@ import type { VerifyContext } from './envelope/envelope.js';
 import type { Logger } from './logger.js';
 import type { CaseStore } from './store/case-store.js';
 import type { GatewayMetrics } from './metrics/metrics.js';
+import type { AuditLog } from './audit/audit-log.js';
 
 export interface GatewayContext {
   district: District;
@@ -32,6 +33,8 @@ export interface GatewayContext {
   wake: { dispatcher(): void; submitter(): void; parcelFollower(): void };
   /** Prometheus metrics on this gateway's own registry, and the peer link as this process sees it. */
   metrics: GatewayMetrics;
+  /** This gateway's append-only, hash-chained audit log (envelopes, receipts, staff actions, partner calls). */
+  audit: AuditLog;
 }
 
 export function idFactory(clock: Clock): () => string {
@@ -63,5 +66,6 @@ export function verifyContext(ctx: GatewayContext): VerifyContext {
     self: ctx.district,
     skewMs: ctx.config.KC_CLOCK_SKEW_SECONDS * 1000,
     maxBytes: ctx.config.KC_MAX_ENVELOPE_BYTES,
+    acceptedSuites: ctx.config.KC_ACCEPTED_SUITES,
   };
 }

@@ -6,7 +6,6 @@ import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
 import { ReflectionService } from '@grpc/reflection';
 import { loadSync } from '@grpc/proto-loader';
-import { Redis } from 'ioredis';
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -23,7 +22,7 @@ import { idFactory, type GatewayContext } from './context.js';
 import { otherDistrict } from './domain/district.js';
 import { loadMatterCatalog, type MatterCatalog } from './catalog/catalog.js';
 import { loadCalendar } from './calendar/calendar-data.js';
-import { loadSigner } from './envelope/signer.js';
+import { signerFromConfig } from './envelope/signer.js';
 import { TrustStore } from './envelope/trust-store.js';
 import { serverCredentials, loadTlsMaterial } from './grpc/tls.js';
 import { createLogger, type Logger } from './logger.js';
@@ -35,12 +34,14 @@ import { peerHandlers, PeerGatewayServerDefinition } from './peer/server.js';
 import { createRestApp } from './rest/app.js';
 import { createCaseEventsHub, type CaseEventsHub } from './store/case-events.js';
 import { createCaseStore } from './store/case-store.js';
-import { STORE_CLIENT_OPTIONS } from './store/client-options.js';
+import { createRedisClient, storeConnectionOf } from './store/connect.js';
 import { createWorkerLoop, type WorkerLoop } from './workers/loop.js';
 import { createTrackingFollower } from './tracking/tracking.js';
 import { createGatewayMetrics } from './metrics/metrics.js';
 import { instrumentAdapter } from './metrics/instrument.js';
 import { certificateCheck } from './ops/certificates.js';
+import { createAuditLog } from './audit/audit-log.js';
+import { createCheckpointer } from './audit/checkpointer.js';
 import { readinessCheck } from './ops/readiness.js';
 import { loadStaffDirectory } from './staff/accounts.js';
 
@@ -79,8 +80,12 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const partnerPolicy = loadPartnerPolicy(config.KC_PARTNERS_FILE, { catalog, logger });
   const staff = loadStaffDirectory(config.KC_STAFF_FILE);
   if (staff.size === 0) logger.warn({ code: 'STAFF_UNAUTHENTICATED' }, 'no staff accounts (KC_STAFF_FILE): the console and the staff API refuse everyone');
+  // The envelope-signing key must fit KC_SIGNATURE_SUITE; if not, a ConfigError before anything connects.
+  const signer = signerFromConfig(config);
+  logger.info({ suite: signer.suite, acceptedSuites: config.KC_ACCEPTED_SUITES }, 'envelope signature suite');
 
-  const redis = new Redis(config.KC_REDIS_URL, { ...STORE_CLIENT_OPTIONS, maxRetriesPerRequest: 3, lazyConnect: true });
+  // One server or a Redis Cluster (KC_REDIS_CLUSTER); the case-events subscriber is duplicated from it.
+  const redis = createRedisClient(storeConnectionOf(config), { maxRetriesPerRequest: 3, lazyConnect: true });
   redis.on('error', (err: Error) => logger.warn({ code: 'STORE_UNAVAILABLE', reason: err.message }, 'redis connection problem'));
   await redis.connect();
 
@@ -98,7 +103,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     peer,
     config,
     store,
-    signer: loadSigner({ district, certPath: config.KC_TLS_CERT, keyPath: config.KC_TLS_KEY }),
+    signer,
     trust,
     clock,
     logger,
@@ -112,6 +117,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     newId: idFactory(clock),
     wake,
     metrics,
+    audit: createAuditLog({ redis, keys: store.keys.audit, clock, logger, warnEntries: config.KC_AUDIT_WARN_ENTRIES }),
   };
   metrics.observe(ctx);
 
@@ -132,6 +138,8 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const followerLoop = createTrackingFollower(ctx);
   // Certificates close to expiry are logged at start and then daily.
   loops.push(createWorkerLoop('certificate-check', 86_400_000, certificateCheck(ctx), logger));
+  // The audit chain's signed checkpoint, swapped with the peer's (one replica per interval holds the lease).
+  loops.push(createWorkerLoop('audit-checkpoint', config.KC_AUDIT_CHECKPOINT_SECONDS * 1000, createCheckpointer(ctx, peerClient.exchangeCheckpoint), logger));
   loops.push(dispatcherLoop, submitterLoop, pollerLoop, registrationLoop, notifierLoop, watcherLoop, ...(followerLoop ? [followerLoop] : []));
 
   const trustTimer = setInterval(() => {
@@ -175,6 +183,8 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     async stop() {
       clearInterval(trustTimer);
       await Promise.all(loops.map((l) => l.stop()));
+      // What the audit queue still holds goes to Redis before the connection closes.
+      await Promise.race([ctx.audit.flush(), new Promise((r) => setTimeout(r, 2_000))]);
       await new Promise<void>((resolve) => http.close(() => resolve()));
       http.closeAllConnections();
       await Promise.all([shutdownGrpc(peerServer), shutdownGrpc(partnerServer)]);

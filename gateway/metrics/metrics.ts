@@ -143,6 +143,15 @@ export function createGatewayMetrics(opts: MetricsOptions): GatewayMetrics {
       });
 
       new Gauge({
+        name: 'kc_audit_log_entries',
+        help: 'Entries of the audit log held in Redis (archived ones not counted); archive it before KC_AUDIT_WARN_ENTRIES.',
+        registers,
+        collect() {
+          return quietly(async () => this.set(await ctx.audit.liveLength()));
+        },
+      });
+
+      new Gauge({
         name: 'kc_certificate_expiry_days',
         help: 'Whole days until each certificate the gateway depends on expires (negative once expired).',
         labelNames: ['role', 'subject'],

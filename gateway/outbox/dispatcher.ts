@@ -90,6 +90,16 @@ export function createDispatcher(ctx: GatewayContext, peer: PeerClient): Dispatc
         ctx.clock.now(),
       );
       ctx.logger.info({ caseNo: item.caseNo, messageId: item.messageId, seq: draft.seq, type: draft.type }, 'envelope receipted');
+      void ctx.audit.record({
+        kind: 'envelope.sent',
+        caseNo: item.caseNo,
+        messageId: item.messageId,
+        type: draft.type,
+        seq: draft.seq,
+        envelopeSha256: opened.parsed.envelopeSha256,
+        receiptId: opened.parsed.id,
+        receiptSha256: sha256Hex(receipt.body),
+      });
       return undefined;
     } catch (err) {
       if (!(err instanceof AppError)) throw err;

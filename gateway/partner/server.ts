@@ -6,7 +6,7 @@
  */
 import type { sendUnaryData, ServerUnaryCall, ServerWritableStream } from '@grpc/grpc-js';
 import {
-  PartnerServiceService,
+  PartnerServiceService as GeneratedPartnerService,
   type Case,
   type CaseEvent as PbCaseEvent,
   type CaseSummary as PbCaseSummary,
@@ -36,6 +36,7 @@ import type { CertificateIdentity } from '../../certs/dev-pki.js';
 import { requireCase } from '../cases/require-case.js';
 import { authenticateCaller } from '../grpc/caller.js';
 import { toServiceError } from '../grpc/errors.js';
+import { CASE_NO_PATTERN } from '../domain/case.js';
 import { forwardApplication } from '../intake/forward.js';
 import type { CaseEventsHub } from '../store/case-events.js';
 import { caseView } from '../views/case-view.js';
@@ -49,7 +50,36 @@ import { deadlineOf, listCases, type CaseSummary } from '../cases/case-list.js';
 import { caseTimeline } from '../views/case-timeline.js';
 import type { PartnerGrant, PartnerOperation, PartnerPolicy } from './policy.js';
 
-export { PartnerServiceService };
+/** Stands in for a request whose bytes are not a protobuf message of its type. */
+const UNREADABLE = Symbol('unreadable request');
+
+/**
+ * The service as the server registers it: a request that cannot be decoded reaches the handler as
+ * UNREADABLE and is refused there with VALIDATION_FAILED (after the caller is authenticated and
+ * authorised, and audited like any call), instead of grpc-js answering a bare INTERNAL first.
+ */
+export const PartnerServiceService = Object.fromEntries(
+  Object.entries(GeneratedPartnerService).map(([name, method]) => [
+    name,
+    {
+      ...method,
+      requestDeserialize: (bytes: Buffer): unknown => {
+        try {
+          return method.requestDeserialize(bytes);
+        } catch {
+          return UNREADABLE;
+        }
+      },
+    },
+  ]),
+) as unknown as typeof GeneratedPartnerService;
+
+function refuseUnreadable(request: unknown): void {
+  if (request !== UNREADABLE) return;
+  throw new AppError('VALIDATION_FAILED', 'the request is not a valid protobuf message of its type', [
+    { field: '(request)', code: 'MALFORMED', message: '请求不是有效的 protobuf 消息' },
+  ]);
+}
 
 type AnyCall = Parameters<typeof authenticateCaller>[1];
 
@@ -216,14 +246,47 @@ export function partnerHandlers(ctx: GatewayContext, hub: CaseEventsHub, policy:
     return record;
   };
 
+  /** Every partner call goes into the audit log: who (certificate), what, which case, and how it ended. */
+  const audited = (call: AnyCall, operation: PartnerOperation) => {
+    let partner = '';
+    return {
+      authorize: (): PartnerGrant => {
+        const grant = authorize(call, operation);
+        partner = grant.partnerId;
+        return grant;
+      },
+      done: (err?: unknown) => {
+        const caseNo = (call as { request?: { caseNo?: unknown } }).request?.caseNo;
+        void ctx.audit.record({
+          kind: 'partner.call',
+          partner,
+          operation,
+          result: err === undefined ? 'OK' : err instanceof AppError ? err.code : 'INTERNAL',
+          ...(typeof caseNo === 'string' && CASE_NO_PATTERN.test(caseNo) ? { caseNo } : {}),
+        });
+      },
+    };
+  };
+
   const unary =
     <Req, Res>(operation: PartnerOperation, fn: (call: ServerUnaryCall<Req, Res>, grant: PartnerGrant) => Promise<Res>) =>
     (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
+      const audit = audited(call, operation);
       Promise.resolve()
-        .then(() => fn(call, authorize(call, operation)))
+        .then(() => {
+          const grant = audit.authorize();
+          refuseUnreadable(call.request);
+          return fn(call, grant);
+        })
         .then(
-          (res) => callback(null, res),
-          (err: unknown) => callback(toServiceError(err, ctx.logger)),
+          (res) => {
+            audit.done();
+            callback(null, res);
+          },
+          (err: unknown) => {
+            audit.done(err);
+            callback(toServiceError(err, ctx.logger));
+          },
         );
     };
 
@@ -363,16 +426,23 @@ export function partnerHandlers(ctx: GatewayContext, hub: CaseEventsHub, policy:
 
     watchCase(call: ServerWritableStream<WatchCaseRequest, PbCaseEvent>) {
       let unwatch = () => {};
+      const audit = audited(call, 'WatchCase');
+      let started = false;
       // A server stream ends with a status only through its 'error' event; destroy() would leave
       // the client waiting for one.
       const fail = (err: unknown) => {
         unwatch();
+        if (!started) audit.done(err);
         call.emit('error', toServiceError(err, ctx.logger));
       };
       const run = async () => {
-        const grant = authorize(call, 'WatchCase');
+        const grant = audit.authorize();
+        refuseUnreadable(call.request);
         const caseNo = call.request.caseNo;
         await caseFor(grant, caseNo);
+        // The watch is recorded once, when it starts; what it streams is the case's own history.
+        started = true;
+        audit.done();
         let sent = call.request.afterSeq;
         let pumping = Promise.resolve();
         const pump = () => {

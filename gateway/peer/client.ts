@@ -8,6 +8,8 @@ import { clientCredentials, type TlsMaterial } from '../grpc/tls.js';
 
 export interface PeerClient {
   deliver(envelope: Signed): Promise<Signed>;
+  /** Sends our latest audit checkpoint; the answer is the peer's latest (empty body when it has none). */
+  exchangeCheckpoint(mine: Signed): Promise<Signed>;
   /** Whether the channel to the peer is, or becomes, ready within `timeoutMs` (connects if idle). */
   probe(timeoutMs: number): Promise<boolean>;
   close(): void;
@@ -34,6 +36,13 @@ export function createPeerClient(opts: { address: string; tls: TlsMaterial; peer
         client.deliver(envelope, new Metadata(), { deadline: Date.now() + opts.timeoutMs }, (err, receipt) => {
           if (err) reject(toAppError(err));
           else resolve(receipt);
+        });
+      }),
+    exchangeCheckpoint: (mine) =>
+      new Promise((resolve, reject) => {
+        client.exchangeCheckpoint(mine, new Metadata(), { deadline: Date.now() + opts.timeoutMs }, (err, theirs) => {
+          if (err) reject(toAppError(err));
+          else resolve(theirs);
         });
       }),
     probe: (timeoutMs) => new Promise((resolve) => client.waitForReady(Date.now() + timeoutMs, (err) => resolve(!err))),

@@ -135,6 +135,15 @@ export async function receiveEnvelope(ctx: GatewayContext, signed: Signed, wire:
     nowMs: now,
   });
   const log = { caseNo: env.caseNo, messageId: env.id, type: env.type, seq: env.seq };
+  const audit = (outcome: string, answered: Signed) =>
+    void ctx.audit.record({
+      kind: 'envelope.received',
+      ...log,
+      envelopeSha256: sha256Hex(signed.body),
+      receiptId: (JSON.parse(Buffer.from(answered.body).toString('utf8')) as { id: string }).id,
+      receiptSha256: sha256Hex(answered.body),
+      outcome,
+    });
   switch (result.outcome) {
     case 'DUP': {
       const first = Signed.decode(result.envelope);
@@ -145,7 +154,9 @@ export async function receiveEnvelope(ctx: GatewayContext, signed: Signed, wire:
       }
       ctx.logger.info(log, 'duplicate envelope; original receipt returned');
       ctx.metrics.envelopeReceived(env.type, 'duplicate');
-      return Signed.decode(result.receipt);
+      const original = Signed.decode(result.receipt);
+      audit('duplicate', original);
+      return original;
     }
     case 'OUT_OF_SEQUENCE':
       ctx.logger.warn({ ...log, code: 'ENVELOPE_OUT_OF_SEQUENCE', inSeq: result.inSeq }, 'envelope rejected');
@@ -159,10 +170,12 @@ export async function receiveEnvelope(ctx: GatewayContext, signed: Signed, wire:
     case 'HELD':
       ctx.logger.info({ ...log, inSeq: result.inSeq }, 'envelope stored; held until earlier ones arrive');
       ctx.metrics.envelopeReceived(env.type, 'held');
+      audit('held', receipt);
       return receipt;
     case 'APPLIED':
       ctx.logger.info({ ...log, applied: result.count }, 'envelope applied');
       ctx.metrics.envelopeReceived(env.type, 'applied');
+      audit('applied', receipt);
       if (env.type === 'application' || env.type === 'event') ctx.wake.submitter();
       // Deadlines of cases handled here are watched; what the origin sends can move them.
       await watchIfHandledHere(ctx, env.caseNo);

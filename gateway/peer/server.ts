@@ -7,6 +7,8 @@ import type { CertificateIdentity } from '../../certs/dev-pki.js';
 import { authenticateCaller } from '../grpc/caller.js';
 import { toServiceError } from '../grpc/errors.js';
 import { receiveEnvelope } from './inbound.js';
+import { answerCheckpoint } from '../audit/checkpointer.js';
+import { sha256Hex } from '../envelope/envelope.js';
 
 /**
  * The Deliver method as the server registers it: the request arrives as raw bytes and is decoded in
@@ -15,6 +17,7 @@ import { receiveEnvelope } from './inbound.js';
  */
 export const PeerGatewayServerDefinition = {
   deliver: { ...PeerGatewayService.deliver, requestDeserialize: (bytes: Buffer): Buffer => bytes },
+  exchangeCheckpoint: { ...PeerGatewayService.exchangeCheckpoint, requestDeserialize: (bytes: Buffer): Buffer => bytes },
 };
 
 function decode(ctx: GatewayContext, bytes: Buffer): Signed {
@@ -33,10 +36,10 @@ function refusalCode(refusal: { metadata?: Metadata }): string {
 }
 
 export function peerHandlers(ctx: GatewayContext) {
+  const isPeer = (id: CertificateIdentity): id is CertificateIdentity => id.kind === 'gateway' && id.district === ctx.peer;
   return {
     deliver(call: ServerUnaryCall<Buffer, Signed>, callback: sendUnaryData<Signed>) {
       const run = async () => {
-        const isPeer = (id: CertificateIdentity): id is CertificateIdentity => id.kind === 'gateway' && id.district === ctx.peer;
         authenticateCaller(ctx, call, 'peer', isPeer, `only the ${ctx.peer} gateway may deliver envelopes here`);
         return receiveEnvelope(ctx, decode(ctx, call.request), call.request);
       };
@@ -44,10 +47,41 @@ export function peerHandlers(ctx: GatewayContext) {
         (receipt) => callback(null, receipt),
         (err: unknown) => {
           const refusal = toServiceError(err, ctx.logger);
-          ctx.metrics.envelopeRejected(refusalCode(refusal));
+          const code = refusalCode(refusal);
+          ctx.metrics.envelopeRejected(code);
+          void ctx.audit.record({ kind: 'envelope.refused', code, ...refusedEnvelopeIds(call.request) });
           callback(refusal);
         },
       );
     },
+    exchangeCheckpoint(call: ServerUnaryCall<Buffer, Signed>, callback: sendUnaryData<Signed>) {
+      const run = async () => {
+        authenticateCaller(ctx, call, 'peer', isPeer, `only the ${ctx.peer} gateway may exchange audit checkpoints here`);
+        return answerCheckpoint(ctx, decode(ctx, call.request));
+      };
+      run().then(
+        (ours) => callback(null, ours),
+        (err: unknown) => callback(toServiceError(err, ctx.logger)),
+      );
+    },
   };
 }
+
+/** What a refused envelope can be named by in the audit log: its digest, and its ids when the body reads as JSON. */
+function refusedEnvelopeIds(request: Buffer): { caseNo?: string; messageId?: string; envelopeSha256?: string } {
+  try {
+    const signed = Signed.decode(request);
+    const body = JSON.parse(Buffer.from(signed.body).toString('utf8')) as { caseNo?: unknown; id?: unknown };
+    return {
+      envelopeSha256: sha256Hex(signed.body),
+      ...(typeof body.caseNo === 'string' && CASE_NO_SHAPE.test(body.caseNo) ? { caseNo: body.caseNo } : {}),
+      ...(typeof body.id === 'string' && ULID_SHAPE.test(body.id) ? { messageId: body.id } : {}),
+    };
+  } catch {
+    return {};
+  }
+}
+
+// Only well-formed identifiers go into the audit log: a refused body may hold anything.
+const CASE_NO_SHAPE = /^KC-(LW|NH)-\d{8}-\d{6,}$/;
+const ULID_SHAPE = /^[0-9A-HJKMNP-TV-Z]{26}$/;

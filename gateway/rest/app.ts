@@ -2,6 +2,7 @@
  * The REST face for window staff and the approval system's callbacks. Routes only translate
  * between HTTP and the services; errors flow to the one error middleware at the end.
  */
+import { auditStaffActions } from '../audit/staff-actions.js';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
 import { X509Certificate } from 'node:crypto';
@@ -57,6 +58,7 @@ export function createRestApp({ ctx, ready, redis, staff }: RestDeps): express.E
 
   const auth = createStaffAuth(ctx, redis, staff);
   const guard = auth.guard;
+  app.use(auditStaffActions(ctx));
   app.use(staffSessionRoutes(ctx, auth, redis));
 
   app.get('/readyz', async (_req, res) => {
@@ -179,9 +181,16 @@ function toAppError(err: unknown): AppError | undefined {
   if (err instanceof AppError) return err;
   const dependency = dependencyError(err);
   if (dependency) return dependency;
+  // The router could not percent-decode a path parameter (`/api/v1/cases/%E0%A4%A`).
+  if (err instanceof URIError) {
+    return new AppError('VALIDATION_FAILED', 'the path is not valid percent-encoded UTF-8', [{ field: '(path)', code: 'INVALID', message: '请求路径含有无法识别的字符' }]);
+  }
   const type = (err as { type?: string } | null)?.type;
   if (type === 'entity.parse.failed') return new AppError('MALFORMED_JSON', 'request body is not valid JSON');
   if (type === 'entity.too.large') return new AppError('PAYLOAD_TOO_LARGE', 'request body is too large');
   if (type === 'encoding.unsupported' || type === 'charset.unsupported') return new AppError('MALFORMED_JSON', 'unsupported body encoding');
+  // Any other body that could not be read: a gzip/deflate/br body that does not decompress, a
+  // length that does not match (body-parser answers these with status 400 and no type).
+  if ((err as { status?: unknown } | null)?.status === 400) return new AppError('MALFORMED_JSON', 'request body could not be read');
   return undefined;
 }

@@ -8,6 +8,7 @@ import { listApprovalProblems } from '../approval/problems.js';
 import type { GatewayContext } from '../context.js';
 import { certificateReport } from '../ops/certificates.js';
 import { lastCourierPushAt } from '../ops/courier-push.js';
+import { auditStatus } from '../audit/status.js';
 
 export interface OpsRouteDeps {
   ctx: GatewayContext;
@@ -26,7 +27,7 @@ export function opsRoutes({ ctx, guard }: OpsRouteDeps): Router {
 
   // The approval link, the peer link, queues, certificates, the carrier's pushes and the data versions in force.
   router.get('/api/v1/diagnostics', guard('diagnostics:read'), async (_req, res) => {
-    const [unmapped, queues, courierLastPushAt] = await Promise.all([listApprovalProblems(ctx), ctx.store.outboxDepth(), lastCourierPushAt(ctx)]);
+    const [unmapped, queues, courierLastPushAt, audit] = await Promise.all([listApprovalProblems(ctx), ctx.store.outboxDepth(), lastCourierPushAt(ctx), auditStatus(ctx)]);
     res.json({
       district: ctx.district,
       approval: { ...ctx.adapter.health(), unmapped },
@@ -36,6 +37,7 @@ export function opsRoutes({ ctx, guard }: OpsRouteDeps): Router {
       certificates: certificateReport(ctx),
       catalogVersion: ctx.catalog.version,
       calendar: { version: ctx.calendar.version, years: ctx.calendar.years() },
+      audit,
     });
   });
 

@@ -6,6 +6,7 @@
  * A wrong user name and a wrong password get the same answer after the same work. Failed attempts
  * are counted per user name and client address in Redis; over the limit, 429 with Retry-After.
  */
+import { noteSignedIn } from '../audit/staff-actions.js';
 import express, { Router, type Response } from 'express';
 import type { Cluster, Redis } from 'ioredis';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
@@ -60,6 +61,7 @@ export function staffSessionRoutes(ctx: GatewayContext, auth: StaffAuth, redis: 
     await failures.delete(limitKey).catch(storeDown);
     const { token, session } = await auth.sessions.create(account.username, ctx.clock.now());
     auth.setCookie(res, token, ctx.config.KC_STAFF_SESSION_HOURS * 3_600_000);
+    noteSignedIn(res, account.username);
     ctx.logger.info({ username: account.username }, 'staff signed in');
     res.status(200).json(sessionBody({ account, session, permissions: permissionsOf(account.roles) }));
   });

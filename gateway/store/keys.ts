@@ -6,6 +6,13 @@
  * script could touch the case and a queue together; a fixed number of shards keeps both.
  *
  * The shard count is part of the key layout: changing it strands existing keys.
+ *
+ * Keys without a tag (case-number counters, idempotency, the approval cursor, waybills, sessions,
+ * rate limits) land on whatever slot their name hashes to: each is only ever read or written by a
+ * one-key command (a MULTI on the key alone at most), never in a script with another key. Keep it
+ * so, or give the key the tag of what it is scripted with. On a cluster a pipeline must stay on one
+ * node: group its commands by shard (CaseStore.getCaseHeads), or issue them one by one and let
+ * auto-pipelining batch them per node.
  */
 import { createHash } from 'node:crypto';
 
@@ -27,7 +34,7 @@ export interface ShardKeys {
   cases: string;
   /** zset `caseNo|handoffId` → when this gateway next looks at a parcel it follows (gateway/tracking). */
   parcels: string;
-  /** Lua scripts build a case's record key as casePrefix .. caseNo (see CaseKeys.record). */
+  /** A case's record key is casePrefix + caseNo (CaseKeys.record), so a key built from it keeps the shard's slot. */
   casePrefix: string;
 }
 
@@ -76,6 +83,19 @@ export function createKeys(prefix: string) {
     staffSession: (tokenDigest: string) => `${prefix}:staff:session:${tokenDigest}`,
     /** Prefix of the failed sign-in counters (rate-limiter-flexible adds the counter's name). */
     staffSignInLimits: `${prefix}:staff:signin`,
+    /**
+     * The audit chain (gateway/audit), one hash tag for all of it so its scripts touch one slot on a
+     * cluster: log (list of entries, oldest first, after the archived ones), head (hash: count,
+     * hash, archived, archivedHash), checkpoints and peerCheckpoints (lists of Signed bytes), and
+     * the lease that lets one replica sign a checkpoint at a time.
+     */
+    audit: {
+      log: `${prefix}:{audit}:log`,
+      head: `${prefix}:{audit}:head`,
+      checkpoints: `${prefix}:{audit}:checkpoints`,
+      peerCheckpoints: `${prefix}:{audit}:peer-checkpoints`,
+      checkpointLease: `${prefix}:{audit}:checkpoint-lease`,
+    },
     /** Pub/sub channel announcing case numbers whose events changed. */
     caseEventsChannel: `${prefix}:case-events`,
   };

@@ -262,6 +262,7 @@ describe('the staff console, one case from the Liwan window to the applicant', (
     await nanhai.shot('12-supervision');
     await go(page, '#/diagnostics', 'diagnostics');
     expect(await page.getByTestId('diag-dead').textContent()).toMatch(/\d+ 条|未提供/);
+    expect(await page.getByTestId('diag-audit-size').textContent()).toMatch(/共 \d+ 条，库中 \d+ 条，已归档 \d+ 条/);
     await nanhai.shot('13-diagnostics');
   });
 });

@@ -22,7 +22,29 @@ export async function renderDiagnostics(view) {
   clear(body);
   if (!r.ok) return void body.appendChild(errorBox(r.message, 'diagnostics-error'));
   const d = r.body ?? {};
-  body.append(certificates(d.certificates), links(d), versions(d));
+  body.append(certificates(d.certificates), links(d), audit(d.audit), versions(d));
+}
+
+/** 审计日志: its size against the warning bound (then: archive it) and the last signed checkpoints. */
+function audit(a) {
+  const card = el('section', { class: 'card', testid: 'audit' }, el('h3', { text: '审计日志' }));
+  if (!a || typeof a !== 'object') return card.appendChild(el('p', { class: 'muted', text: `审计日志信息${MISSING}` })), card;
+  const checkpoint = (c) => (c ? `第 ${c.count} 条 · ${beijingTime(c.at)}` : '尚无');
+  const size = `共 ${a.entries ?? 0} 条，库中 ${a.live ?? 0} 条，已归档 ${a.archived ?? 0} 条`;
+  card.appendChild(
+    el(
+      'table',
+      { class: 'facts-table' },
+      el(
+        'tbody',
+        {},
+        row('日志条数', a.warn ? `${size}（已达 ${a.warnEntries} 条上限提示，请执行归档 kc audit-archive）` : size, a.warn ? 'yellow' : 'green', 'diag-audit-size'),
+        row('本区最近签名检查点', checkpoint(a.lastCheckpoint), null, 'diag-audit-checkpoint'),
+        row('对方区最近检查点', checkpoint(a.lastPeerCheckpoint), null, 'diag-audit-peer-checkpoint'),
+      ),
+    ),
+  );
+  return card;
 }
 
 function certificates(certs) {

@@ -1204,11 +1204,32 @@ export interface components {
             courier: {
                 lastPushAt: components["schemas"]["Instant"] | null;
             };
+            /** @description The audit chain (every envelope, receipt, staff action and partner call, hash-linked), its size and its signed checkpoints. */
+            audit: {
+                /** @description Entries ever appended, archived ones included. */
+                entries: number;
+                /** @description Entries held in Redis. */
+                live: number;
+                /** @description Entries moved to archive files. */
+                archived: number;
+                /** @description KC_AUDIT_WARN_ENTRIES. */
+                warnEntries: number;
+                /** @description true when the live log holds warnEntries or more: archive it (kc audit-archive). */
+                warn: boolean;
+                lastCheckpoint: components["schemas"]["AuditCheckpoint"] | null;
+                lastPeerCheckpoint: components["schemas"]["AuditCheckpoint"] | null;
+            };
             catalogVersion: string;
             calendar: {
                 version: string;
                 years: number[];
             };
+        };
+        /** @description A signed statement of an audit log's length and head hash at a time. */
+        AuditCheckpoint: {
+            count: number;
+            headHash: string;
+            at: components["schemas"]["Instant"];
         };
         TrackRequest: {
             /** @description Full-width characters, lower case and spaces are accepted. */

@@ -10,6 +10,7 @@
  * approval adapter that only knows how to register a case, and logs at the production level (info)
  * into a sink that drops them.
  */
+import { answerCheckpoint } from '../../../gateway/audit/checkpointer.js';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { ApprovalAdapter } from '../../../adapters/adapter.js';
@@ -95,6 +96,7 @@ export async function createGatewayPair(opts: { urls: Record<District, string>; 
       return {
         // What the peer server does with a call: the Signed message as it arrived is what it stores.
         deliver: (envelope) => receiveEnvelope(peer, envelope, Buffer.from(Signed.encode(envelope).finish())),
+        exchangeCheckpoint: (mine) => answerCheckpoint(peer, mine),
         probe: async () => true,
         close: () => undefined,
       };

@@ -5,6 +5,7 @@
  * out. Cases are made with store methods, as the handling gateway makes them: the application
  * envelope applied (forwarded), then approval-system status events.
  */
+import { createAuditLog } from '../../../gateway/audit/audit-log.js';
 import { STORE_CLIENT_OPTIONS } from '../../../gateway/store/client-options.js';
 import { supervisionKeys } from '../../../gateway/supervision/keys.js';
 import { Redis } from 'ioredis';
@@ -93,6 +94,7 @@ export async function createTestContext(opts: ContextOptions): Promise<TestConte
     wake: { dispatcher: () => void wakes.dispatcher++, submitter: () => undefined, parcelFollower: () => undefined },
     metrics: createGatewayMetrics({ district, clock, processMetrics: false }),
   } as unknown as GatewayContext;
+  ctx.audit = createAuditLog({ redis, keys: ctx.store.keys.audit, clock, logger: ctx.logger, warnEntries: 1_000_000 });
   return {
     ctx,
     clock,

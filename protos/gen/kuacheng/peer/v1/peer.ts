@@ -159,6 +159,20 @@ export const PeerGatewayService = {
     responseSerialize: (value: Signed): Buffer => Buffer.from(Signed.encode(value).finish()),
     responseDeserialize: (value: Buffer): Signed => Signed.decode(value),
   },
+  /**
+   * Exchange audit checkpoints: the request is the caller's latest signed checkpoint of its audit
+   * log (entry count, head hash, time), the answer is the callee's latest (an empty Signed when it
+   * has signed none yet). Each side keeps the other's, so neither can rewrite its log unnoticed.
+   */
+  exchangeCheckpoint: {
+    path: "/kuacheng.peer.v1.PeerGateway/ExchangeCheckpoint" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: Signed): Buffer => Buffer.from(Signed.encode(value).finish()),
+    requestDeserialize: (value: Buffer): Signed => Signed.decode(value),
+    responseSerialize: (value: Signed): Buffer => Buffer.from(Signed.encode(value).finish()),
+    responseDeserialize: (value: Buffer): Signed => Signed.decode(value),
+  },
 } as const;
 
 export interface PeerGatewayServer extends UntypedServiceImplementation {
@@ -168,6 +182,12 @@ export interface PeerGatewayServer extends UntypedServiceImplementation {
    * envelope gets a gRPC error whose `kc-error-code` trailer names the reason.
    */
   deliver: handleUnaryCall<Signed, Signed>;
+  /**
+   * Exchange audit checkpoints: the request is the caller's latest signed checkpoint of its audit
+   * log (entry count, head hash, time), the answer is the callee's latest (an empty Signed when it
+   * has signed none yet). Each side keeps the other's, so neither can rewrite its log unnoticed.
+   */
+  exchangeCheckpoint: handleUnaryCall<Signed, Signed>;
 }
 
 export interface PeerGatewayClient extends Client {
@@ -183,6 +203,26 @@ export interface PeerGatewayClient extends Client {
     callback: (error: ServiceError | null, response: Signed) => void,
   ): ClientUnaryCall;
   deliver(
+    request: Signed,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Signed) => void,
+  ): ClientUnaryCall;
+  /**
+   * Exchange audit checkpoints: the request is the caller's latest signed checkpoint of its audit
+   * log (entry count, head hash, time), the answer is the callee's latest (an empty Signed when it
+   * has signed none yet). Each side keeps the other's, so neither can rewrite its log unnoticed.
+   */
+  exchangeCheckpoint(
+    request: Signed,
+    callback: (error: ServiceError | null, response: Signed) => void,
+  ): ClientUnaryCall;
+  exchangeCheckpoint(
+    request: Signed,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Signed) => void,
+  ): ClientUnaryCall;
+  exchangeCheckpoint(
     request: Signed,
     metadata: Metadata,
     options: Partial<CallOptions>,
