@@ -28,7 +28,7 @@ export function createCheckpointer(ctx: GatewayContext, exchange: (mine: Signed)
     try {
       const theirs = await exchange(mine!);
       if (theirs.body.length > 0) {
-        const body = openCheckpoint(theirs, { district: ctx.peer, trust: ctx.trust });
+        const body = openCheckpoint(theirs, { district: ctx.peer, trust: ctx.trust, mode: 'live' });
         if (await checkpoints.addPeer(theirs)) ctx.logger.info({ count: body.count, headHash: body.headHash }, 'peer audit checkpoint kept');
       }
     } catch (err) {
@@ -42,7 +42,7 @@ export function createCheckpointer(ctx: GatewayContext, exchange: (mine: Signed)
 /** The peer side of the exchange: keep the caller's checkpoint once verified, answer with ours. */
 export async function answerCheckpoint(ctx: GatewayContext, theirs: Signed): Promise<Signed> {
   const checkpoints = checkpointStore(ctx.store.redis, ctx.store.keys.audit);
-  const body = openCheckpoint(theirs, { district: ctx.peer, trust: ctx.trust });
+  const body = openCheckpoint(theirs, { district: ctx.peer, trust: ctx.trust, mode: 'live' });
   if (await checkpoints.addPeer(theirs)) ctx.logger.info({ count: body.count, headHash: body.headHash }, 'peer audit checkpoint kept');
   return (await checkpoints.latestOwn()) ?? { body: Buffer.alloc(0), signature: Buffer.alloc(0), certChain: [] };
 }

@@ -11,7 +11,7 @@ import { SIGNATURE_SUITES, isSuiteName } from '../../certs/suites.js';
 import { DISTRICTS, type District } from '../domain/district.js';
 import { canonicalBytes } from '../envelope/canonical.js';
 import type { Signer } from '../envelope/signer.js';
-import type { TrustStore } from '../envelope/trust-store.js';
+import type { TrustStore, VerifyMode } from '../envelope/trust-store.js';
 import { AppError } from '../errors.js';
 import { Signed } from '../../protos/gen/kuacheng/peer/v1/peer.js';
 import type { Keys } from '../store/keys.js';
@@ -49,7 +49,7 @@ export function sealCheckpoint(head: { count: number; hash: string }, signer: Si
  * gateway. With a trust store the chain is checked as it stood when the checkpoint was signed, so
  * old checkpoints stay checkable after a key rotation; without one only the signature is checked.
  */
-export function openCheckpoint(signed: Signed, opts: { district: District; trust?: TrustStore }): CheckpointBody {
+export function openCheckpoint(signed: Signed, opts: { district: District; trust?: TrustStore; mode?: VerifyMode }): CheckpointBody {
   let json: unknown;
   try {
     json = JSON.parse(Buffer.from(signed.body).toString('utf8'));
@@ -63,7 +63,9 @@ export function openCheckpoint(signed: Signed, opts: { district: District; trust
   if (!isSuiteName(body.suite)) throw new AppError('UNSUPPORTED_SUITE', `checkpoint suite ${body.suite} is not known`);
   const leafDer = signed.certChain[0];
   if (!leafDer) throw new AppError('CERT_CHAIN_MISSING', 'checkpoint carries no certificate');
-  const chain = opts.trust?.verify(signed.certChain, Date.parse(body.at));
+  // By default as it stood when signed: a key rotated or revoked since leaves its earlier checkpoints
+  // valid. One arriving from the peer now is checked live: a revoked key is refused outright.
+  const chain = opts.trust?.verify(signed.certChain, Date.parse(body.at), opts.mode ?? 'history');
   const leaf = chain?.leaf ?? new X509Certificate(Buffer.from(leafDer));
   let ok = false;
   try {
