@@ -9,7 +9,7 @@ import type { Cluster, Redis } from 'ioredis';
 import { z } from 'zod';
 import { SIGNATURE_SUITES, isSuiteName } from '../../certs/suites.js';
 import { DISTRICTS, type District } from '../domain/district.js';
-import { canonicalBytes } from '../envelope/canonical.js';
+import { canonicalBytes, isCanonical } from '../envelope/canonical.js';
 import type { Signer } from '../envelope/signer.js';
 import type { TrustStore, VerifyMode } from '../envelope/trust-store.js';
 import { AppError } from '../errors.js';
@@ -59,7 +59,7 @@ export function openCheckpoint(signed: Signed, opts: { district: District; trust
   const parsed = checkpointSchema.safeParse(json);
   if (!parsed.success) throw new AppError('ENVELOPE_MALFORMED', 'checkpoint body does not match the schema');
   const body = parsed.data;
-  if (!canonicalBytes(json).equals(Buffer.from(signed.body))) throw new AppError('ENVELOPE_NOT_CANONICAL', 'checkpoint body is not canonical JSON');
+  if (!isCanonical(json, signed.body)) throw new AppError('ENVELOPE_NOT_CANONICAL', 'checkpoint body is not canonical JSON');
   if (!isSuiteName(body.suite)) throw new AppError('UNSUPPORTED_SUITE', `checkpoint suite ${body.suite} is not known`);
   const leafDer = signed.certChain[0];
   if (!leafDer) throw new AppError('CERT_CHAIN_MISSING', 'checkpoint carries no certificate');

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { DISTRICTS, type District } from '../domain/district.js';
 import { AppError } from '../errors.js';
-import { canonicalBytes } from './canonical.js';
+import { canonicalBytes, isCanonical } from './canonical.js';
 import type { Signer } from './signer.js';
 import { isSuiteName, SIGNATURE_SUITES, type SignatureSuiteName as SuiteName } from '../../certs/suites.js';
 import type { TrustStore, VerifiedChain } from './trust-store.js';
@@ -192,7 +192,7 @@ function openSigned<S extends z.ZodType<{ suite: string; from: District }>>(
     const first = result.error.issues[0];
     throw new AppError('ENVELOPE_MALFORMED', `body does not match the schema at ${first?.path.join('.') || '(root)'}: ${first?.message}`);
   }
-  if (!canonicalBytes(json).equals(signed.body)) throw new AppError('ENVELOPE_NOT_CANONICAL', 'body is not RFC 8785 canonical JSON');
+  if (!isCanonical(json, signed.body)) throw new AppError('ENVELOPE_NOT_CANONICAL', 'body is not RFC 8785 canonical JSON');
   const parsed = result.data;
   const chain = verifySignature(signed, parsed, { trust: ctx.trust, atMs: ctx.nowMs, mode: 'live', acceptedSuites: ctx.acceptedSuites });
   return { parsed, chain };
