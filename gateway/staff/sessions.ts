@@ -51,7 +51,8 @@ export function createSessionStore(redis: Redis | Cluster, keys: Keys, limits: {
       const parsed = recordSchema.safeParse(JSON.parse(raw));
       if (!parsed.success) return undefined;
       const session = parsed.data;
-      if (nowMs - session.lastSeenAt > limits.idleMs || nowMs - session.createdAt > limits.maxMs) {
+      // At the very end of its lifetime a session is over: writing it back would ask Redis for PX 0.
+      if (nowMs - session.lastSeenAt > limits.idleMs || nowMs - session.createdAt >= limits.maxMs) {
         await redis.del(key);
         return undefined;
       }
