@@ -82,7 +82,7 @@ export interface CitizenView {
 export function citizenView(record: CaseRecord, ctx: ViewContext): CitizenView {
   const matter = ctx.catalog.get(record.matterId);
   const deadline = matter ? computeDeadline(matter, record.events, ctx.calendar, ctx.clock.now()) : null;
-  const secrets = applicantSecrets(record.application?.applicant);
+  const secrets = [...applicantSecrets(record.application?.applicant), ...formSecrets(record, matter)].sort((x, y) => y.length - x.length);
   return {
     caseNo: record.caseNo,
     matterName: matter?.name ?? '',
@@ -202,6 +202,18 @@ function applicantSecrets(a: Applicant | undefined): string[] {
   const values = [a.name, a.idNumber, a.creditCode, a.phone, a.address];
   // Longest first, so a name inside an address does not leave the rest of the address behind.
   return values.filter((v): v is string => typeof v === 'string' && v.trim().length >= 2).sort((x, y) => y.length - x.length);
+}
+
+/** Form fields whose values may name or locate a person (an operator, an agent, premises): free text and identifiers. */
+const PERSONAL_FIELD_TYPES: ReadonlySet<string> = new Set(['text', 'textarea', 'mobile', 'phone', 'idNumber', 'creditCode']);
+
+/** The application's form values that a carrier might echo too (an agent who signs, the premises' address). */
+function formSecrets(record: CaseRecord, matter: ReturnType<ViewContext['catalog']['get']>): string[] {
+  const form = record.application?.form ?? {};
+  const types = new Map((matter?.fields ?? []).map((f) => [f.key, f.type]));
+  return Object.entries(form)
+    .filter(([key, v]) => PERSONAL_FIELD_TYPES.has(types.get(key) ?? 'text') && typeof v === 'string' && v.trim().length >= 2)
+    .map(([, v]) => v);
 }
 
 const MOBILE = /(?<!\d)(?:\+?86[-\s]?)?1[3-9]\d[-\s]?\d{4}[-\s]?\d{4}(?!\d)/g;
