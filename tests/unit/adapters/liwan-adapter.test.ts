@@ -205,14 +205,15 @@ describe('liwan — submit errors and retries', () => {
     const seen: Captured[] = [];
     nock(BASE)
       .post(`${API}/applications`, (b: Record<string, unknown>) => (seen.push({ body: b, headers: {} }), true))
-      .delay(500)
+      .delay(3_000)
       .reply(201, { slbh: SLBH });
     nock(BASE)
       .post(`${API}/applications`, (b: Record<string, unknown>) => (seen.push({ body: b, headers: {} }), true))
       .matchHeader(LIWAN_REQUEST_NO_HEADER, s.caseNo)
       .reply(200, { slbh: SLBH });
 
-    await expect(adapter({ timeoutMs: 50 }).submit(s)).resolves.toEqual({ localNo: SLBH });
+    // A timeout far from both answers: on a loaded CI machine a 50 ms one also cut off the fast retry.
+    await expect(adapter({ timeoutMs: 400 }).submit(s)).resolves.toEqual({ localNo: SLBH });
     expect(seen).toHaveLength(2);
     expect(seen[1]!.body).toEqual(seen[0]!.body);
     expect(seen[0]!.body!['wbbh']).toBe(s.caseNo);

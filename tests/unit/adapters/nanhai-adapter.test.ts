@@ -197,12 +197,13 @@ describe('nanhai — submit errors, business codes and retries', () => {
   it('when the first attempt times out and the second answers, then the submit succeeds and both attempts carried the same Idempotency-Key and body', async () => {
     const s = submission('nanhai');
     const seen: Array<Record<string, unknown>> = [];
-    nock(BASE).post(`${API}/case/submit`, (b: Record<string, unknown>) => (seen.push(b), true)).delay(500).reply(200, wrap({ caseId: CASE_ID }));
+    nock(BASE).post(`${API}/case/submit`, (b: Record<string, unknown>) => (seen.push(b), true)).delay(3_000).reply(200, wrap({ caseId: CASE_ID }));
     nock(BASE)
       .post(`${API}/case/submit`, (b: Record<string, unknown>) => (seen.push(b), true))
       .matchHeader('Idempotency-Key', s.caseNo)
       .reply(200, wrap({ caseId: CASE_ID }));
-    await expect(adapter({ timeoutMs: 50 }).submit(s)).resolves.toEqual({ localNo: CASE_ID });
+    // A timeout far from both answers: on a loaded CI machine a 50 ms one also cut off the fast retry.
+    await expect(adapter({ timeoutMs: 400 }).submit(s)).resolves.toEqual({ localNo: CASE_ID });
     expect(seen).toHaveLength(2);
     expect(seen[1]).toEqual(seen[0]);
   });
