@@ -58,7 +58,7 @@ describe.each(DISTRICTS)('end to end from %s', (origin) => {
     for (const d of DISTRICTS) {
       const checks = await checkArchive(sys.districts[d].redisUrl, 'kc', caseNo);
       expect(checks.length).toBeGreaterThanOrEqual(4);
-      for (const c of checks) expect(c).toEqual({ messageId: c.messageId, envelopeValid: true, receiptValid: true, receiptMatches: true });
+      for (const c of checks) expect(c).toEqual({ messageId: c.messageId, envelopeSuite: 'ECDSA-P256-SHA256', receiptSuite: 'ECDSA-P256-SHA256', envelopeValid: true, receiptValid: true, receiptMatches: true });
     }
   });
 });
