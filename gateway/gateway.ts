@@ -185,6 +185,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       await Promise.all(loops.map((l) => l.stop()));
       // What the audit queue still holds goes to Redis before the connection closes.
       await Promise.race([ctx.audit.flush(), new Promise((r) => setTimeout(r, 2_000))]);
+      ctx.audit.close();
       await new Promise<void>((resolve) => http.close(() => resolve()));
       http.closeAllConnections();
       await Promise.all([shutdownGrpc(peerServer), shutdownGrpc(partnerServer)]);

@@ -34,6 +34,8 @@ export interface AuditLog {
   liveLength(): Promise<number>;
   /** Waits until everything recorded so far is written. */
   flush(): Promise<void>;
+  /** Stops retrying (the gateway is stopping); what is still queued is counted in the log, not kept. */
+  close(): void;
 }
 
 export interface AuditLogOptions {
@@ -66,6 +68,7 @@ export function createAuditLog(opts: AuditLogOptions): AuditLog {
   /** The chain's end as last seen; a stale guess only costs one refused script call. */
   let end = { count: 0, hash: GENESIS };
   let lastWarnAt = -Infinity;
+  let closed = false;
 
   const head = async (): Promise<AuditHead> => readHead(await redis.hmget(keys.head, 'count', 'hash', 'archived', 'archivedHash'));
 
@@ -100,7 +103,7 @@ export function createAuditLog(opts: AuditLogOptions): AuditLog {
   }
 
   async function drain(): Promise<void> {
-    while (queue.length > 0) {
+    while (queue.length > 0 && !closed) {
       const batch = queue.slice(0, MAX_BATCH);
       try {
         await writeBatch(batch);
@@ -117,13 +120,14 @@ export function createAuditLog(opts: AuditLogOptions): AuditLog {
   function kick(): Promise<void> {
     writing ??= drain().finally(() => {
       writing = undefined;
-      if (queue.length > 0) void kick();
+      if (queue.length > 0 && !closed) void kick();
     });
     return writing;
   }
 
   return {
     record(record) {
+      if (closed) return Promise.resolve();
       return new Promise<void>((resolve) => {
         queue.push({ record, done: resolve });
         // Let everything recorded in this turn of the event loop join the batch.
@@ -134,7 +138,13 @@ export function createAuditLog(opts: AuditLogOptions): AuditLog {
     readLive: (start, count) => redis.lrange(keys.log, start, start + count - 1),
     liveLength: () => redis.llen(keys.log),
     async flush() {
-      while (queue.length > 0 || writing) await (writing ?? kick());
+      while (!closed && (queue.length > 0 || writing)) await (writing ?? kick());
+    },
+    close() {
+      closed = true;
+      if (queue.length > 0) logger.error({ code: 'STORE_UNAVAILABLE', unwritten: queue.length }, 'gateway stopped with audit records not yet written');
+      // Callers waiting on a record are released: the process is going away either way.
+      for (const p of queue.splice(0)) p.done();
     },
   };
 }
