@@ -4,8 +4,9 @@
  * An envelope is signed at each send attempt (so that issued-at is fresh however long the peer was
  * away); each attempt's bytes are stored before they leave, because the receipt that comes back may
  * answer an earlier attempt that reached the peer while its answer was lost. The receipt is verified
- * before it is stored. A peer that cannot be reached is retried without limit (capped back-off); a
- * peer that refuses an envelope uses up its attempts and sends it to the dead-letter queue.
+ * before it is stored. A peer that cannot be reached, or whose store is away, is retried without
+ * limit (capped back-off); a peer that refuses an envelope uses up its attempts and sends it to the
+ * dead-letter queue.
  */
 import { Signed } from '../../protos/gen/kuacheng/peer/v1/peer.js';
 import type { GatewayContext } from '../context.js';
@@ -30,6 +31,17 @@ const PERMANENT: ReadonlySet<ErrorCode> = new Set([
   'INTERNAL',
 ]);
 
+/**
+ * The peer cannot take anything now — unreachable, or its own store is away: retried without limit
+ * like an outage, never dead-lettered (nothing is wrong with the envelope).
+ */
+const PEER_AWAY: ReadonlySet<ErrorCode> = new Set(['PEER_UNAVAILABLE', 'STORE_UNAVAILABLE']);
+
+/** How many attempts a refusal with `code` may use up before dead-lettering (0: without limit). */
+export function attemptLimit(code: ErrorCode, configured: number): number {
+  return PEER_AWAY.has(code) ? 0 : PERMANENT.has(code) ? 1 : configured;
+}
+
 const BATCH = 64;
 
 export interface Dispatcher {
@@ -45,8 +57,7 @@ export function createDispatcher(ctx: GatewayContext, peer: PeerClient): Dispatc
 
   const fail = async (item: OutboxItem, code: ErrorCode) => {
     const attempts = item.meta?.attempts ?? 0;
-    const unreachable = code === 'PEER_UNAVAILABLE';
-    const max = unreachable ? 0 : PERMANENT.has(code) ? 1 : cfg.KC_OUTBOX_MAX_ATTEMPTS;
+    const max = attemptLimit(code, cfg.KC_OUTBOX_MAX_ATTEMPTS);
     const now = ctx.clock.now();
     const r = await ctx.store.failDelivery(item, code, now + backoff(attempts), max, now);
     const log = { caseNo: item.caseNo, messageId: item.messageId, code, attempts: r.attempts };
@@ -131,7 +142,7 @@ export function createDispatcher(ctx: GatewayContext, peer: PeerClient): Dispatc
               continue;
             }
             const code = await deliver(item);
-            if (code === 'PEER_UNAVAILABLE') peerDown = true;
+            if (code && PEER_AWAY.has(code)) peerDown = true;
           }
         }),
       );
