@@ -42,6 +42,11 @@ export interface LocalSystemOptions {
   callbackSecret?: string;
   /** Extra node flags for the gateways (e.g. --cpu-prof for profiling). */
   gatewayNodeArgs?: string[];
+  /**
+   * Extra node flags per district, placed after `--import tsx` so that they may preload TypeScript
+   * (the fault tests skew one gateway's clock with `--import ./tests/helpers/skewed-clock.ts`).
+   */
+  gatewayNodeArgsByDistrict?: Partial<Record<District, string[]>>;
   /** Hash the development staff passwords at the lowest cost (tests: faster starts). */
   fastStaffHashes?: boolean;
   /** Where progress lines go (default: nowhere). */
@@ -52,7 +57,8 @@ export interface ManagedProcess {
   name: string;
   readonly pid: number | undefined;
   readonly logFile: string;
-  start(): Promise<void>;
+  /** `env` is added to the process's environment for this start only (tests: restart a gateway differently). */
+  start(opts?: { env?: Record<string, string> }): Promise<void>;
   stop(): Promise<void>;
   kill9(): Promise<void>;
 }
@@ -67,6 +73,11 @@ export interface DistrictRuntime {
   redis?: ManagedProcess;
   simulator: ManagedProcess;
   gateway: ManagedProcess;
+  /**
+   * Another gateway process of this district on the same Redis (a replica), on its own ports, not
+   * started yet; its log goes to `logs/gateway-<name>.log`. The peer district still talks to `gateway`.
+   */
+  replica(name: string, ports: Pick<DistrictPorts, 'http' | 'peer' | 'partner'>): ManagedProcess;
 }
 
 /** The carrier's tracking API as the gateways see it, and the partner credentials they use. */
@@ -112,10 +123,11 @@ function managed(opts: {
       return child?.exitCode === null ? child.pid : undefined;
     },
     logFile: opts.logFile,
-    start() {
+    start(startOpts = {}) {
       mkdirSync(dirname(opts.logFile), { recursive: true });
       log = createWriteStream(opts.logFile, { flags: 'a' });
-      const c = spawn(opts.command, opts.args, { cwd: REPO_ROOT, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const env = { ...opts.env, ...startOpts.env };
+      const c = spawn(opts.command, opts.args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
       child = c;
       trackChild(c);
       c.stderr!.pipe(log, { end: false });
@@ -218,37 +230,42 @@ export async function startLocalSystem(opts: LocalSystemOptions): Promise<LocalS
       logFile: join(dir, 'logs', 'approval.log'),
       ready: jsonMsg('simulator ready'),
     });
-    const gateway = managed({
-      name: `gateway-${d}`,
-      command: node,
-      args: [...(opts.gatewayNodeArgs ?? []), '--import', 'tsx', 'gateway/main.ts'],
-      env: {
-        ...baseEnv,
-        KC_DISTRICT: d,
-        KC_REDIS_URL: redisUrl,
-        KC_HTTP_HOST: '127.0.0.1',
-        KC_HTTP_PORT: String(p.http),
-        KC_PEER_PORT: String(p.peer),
-        KC_PARTNER_PORT: String(p.partner),
-        KC_PEER_URL: `127.0.0.1:${peer.peer}`,
-        KC_TLS_CERT: pki.districts[d].chain,
-        KC_TLS_KEY: pki.districts[d].key,
-        KC_TRUST_DIR: join(pki.dir, 'trust'),
-        KC_APPROVAL_URL: `http://127.0.0.1:${p.approval}`,
-        KC_APPROVAL_CALLBACK_URL: `${httpUrl}/api/v1/approval-callbacks`,
-        KC_APPROVAL_CALLBACK_SECRET: secret,
-        KC_COURIER_URL: courier.url,
-        KC_COURIER_PARTNER_ID: courier.partnerId,
-        KC_COURIER_API_KEY: courier.apiKey,
-        KC_COURIER_PUSH_SECRET: courier.pushSecret,
-        KC_COURIER_CALLBACK_URL: `${httpUrl}/courier/ems/push`,
-        KC_PARTNERS_FILE: DEV_PARTNERS_FILE,
-        KC_STAFF_FILE: staffFile,
-        ...opts.gatewayEnv?.[d],
-      },
-      logFile: join(dir, 'logs', 'gateway.log'),
-      ready: jsonMsg('gateway ready'),
-    });
+    const gatewayProcess = (name: string, own: Pick<DistrictPorts, 'http' | 'peer' | 'partner'>, logFile: string) =>
+      managed({
+        name,
+        command: node,
+        args: [...(opts.gatewayNodeArgs ?? []), '--import', 'tsx', ...(opts.gatewayNodeArgsByDistrict?.[d] ?? []), 'gateway/main.ts'],
+        env: {
+          ...baseEnv,
+          KC_DISTRICT: d,
+          KC_REDIS_URL: redisUrl,
+          KC_HTTP_HOST: '127.0.0.1',
+          KC_HTTP_PORT: String(own.http),
+          KC_PEER_PORT: String(own.peer),
+          KC_PARTNER_PORT: String(own.partner),
+          KC_PEER_URL: `127.0.0.1:${peer.peer}`,
+          KC_TLS_CERT: pki.districts[d].chain,
+          KC_TLS_KEY: pki.districts[d].key,
+          KC_TRUST_DIR: join(pki.dir, 'trust'),
+          KC_APPROVAL_URL: `http://127.0.0.1:${p.approval}`,
+          // The district's address as the outside sees it, whichever replica answers.
+          KC_APPROVAL_CALLBACK_URL: `${httpUrl}/api/v1/approval-callbacks`,
+          KC_APPROVAL_CALLBACK_SECRET: secret,
+          KC_COURIER_URL: courier.url,
+          KC_COURIER_PARTNER_ID: courier.partnerId,
+          KC_COURIER_API_KEY: courier.apiKey,
+          KC_COURIER_PUSH_SECRET: courier.pushSecret,
+          KC_COURIER_CALLBACK_URL: `${httpUrl}/courier/ems/push`,
+          KC_PARTNERS_FILE: DEV_PARTNERS_FILE,
+          KC_STAFF_FILE: staffFile,
+          ...opts.gatewayEnv?.[d],
+        },
+        logFile,
+        ready: jsonMsg('gateway ready'),
+        // A loaded machine (tests beside tests on two cores) can take long to start one.
+        timeoutMs: 90_000,
+      });
+    const gateway = gatewayProcess(`gateway-${d}`, p, join(dir, 'logs', 'gateway.log'));
     districts[d] = {
       district: d,
       ports: p,
@@ -259,6 +276,7 @@ export async function startLocalSystem(opts: LocalSystemOptions): Promise<LocalS
       redis,
       simulator,
       gateway,
+      replica: (name, own) => gatewayProcess(`gateway-${d}-${name}`, own, join(dir, 'logs', `gateway-${name}.log`)),
     };
   }
 

@@ -7,6 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applicationFor, getJson, postJson } from '../helpers/applications.js';
 import { eventually } from '../helpers/gateways.js';
+import { assertAuditIntact } from '../helpers/fault-invariants.js';
+import { itKeepsPersonalDataOutOfLogs } from '../helpers/fault-privacy.js';
 import { startSystem, type SystemUnderTest } from '../helpers/system.js';
 
 let sys: SystemUnderTest;
@@ -53,5 +55,8 @@ describe('kill -9 while cards fall due', () => {
     }
     const cards = (await getJson(`${sys.districts.nanhai.httpUrl}/api/v1/cards?limit=200`)).body.cards as { caseNo: string; card: string }[];
     for (const caseNo of caseNos) expect(cards.filter((c) => c.caseNo === caseNo && c.card === 'pre_warning'), caseNo).toHaveLength(1);
+    await assertAuditIntact(sys);
   }, 180_000);
+
+  itKeepsPersonalDataOutOfLogs(() => sys.gatewayLogs());
 });

@@ -7,6 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applicationFor, postJson } from '../helpers/applications.js';
 import { checkArchive } from '../helpers/archive.js';
 import { eventually } from '../helpers/gateways.js';
+import { assertAuditIntact } from '../helpers/fault-invariants.js';
+import { itKeepsPersonalDataOutOfLogs } from '../helpers/fault-privacy.js';
 import { startSystem, type SystemUnderTest } from '../helpers/system.js';
 
 let sys: SystemUnderTest;
@@ -48,6 +50,7 @@ describe('peer gateway down', () => {
     }
     const records = await sys.simRecords('nanhai');
     for (const caseNo of caseNos) expect(records.filter((r) => r.externalRef === caseNo)).toHaveLength(1);
+    await assertAuditIntact(sys);
   });
 
   it('when the origin is down while the handling side moves a case through four states, then after it returns it applies them in order', async () => {
@@ -74,5 +77,8 @@ describe('peer gateway down', () => {
     for (const check of await checkArchive(sys.districts.liwan.redisUrl, 'kc', caseNo)) {
       expect(check).toMatchObject({ envelopeValid: true, receiptValid: true, receiptMatches: true });
     }
+    await assertAuditIntact(sys);
   });
+
+  itKeepsPersonalDataOutOfLogs(() => sys.gatewayLogs());
 });

@@ -4,14 +4,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureDevPki } from '../../certs/dev-pki.js';
 import type { District } from '../../gateway/domain/district.js';
-import { startLocalSystem, type LocalSystem } from '../../scripts/local-system.js';
+import { startLocalSystem, type LocalSystem, type ManagedProcess } from '../../scripts/local-system.js';
+import { freePorts } from '../../scripts/processes.js';
 import { getJson, postJson } from './applications.js';
 import { eventually } from './gateways.js';
 
 export interface SystemUnderTest extends LocalSystem {
   dir: string;
-  /** All gateway log lines so far. */
+  /** All gateway log lines so far, replicas' included. */
   gatewayLogs(): string;
+  /** Starts another gateway of district `d` on the same Redis (free ports); stopped by cleanup(). */
+  startReplica(d: District, name: string): Promise<{ process: ManagedProcess; httpUrl: string }>;
   getCase(d: District, caseNo: string): Promise<Record<string, any> | undefined>;
   simRecords(d: District): Promise<{ localNo: string; externalRef: string; submitCount: number; status: string }[]>;
   advance(d: District, localNo: string, action: string, note?: string): Promise<void>;
@@ -27,17 +30,30 @@ export const FAST_RETRIES = {
   KC_PEER_TIMEOUT_MS: '3000',
 };
 
-export async function startSystem(env: Record<string, string> = {}): Promise<SystemUnderTest> {
+export interface SystemOptions {
+  /** Gateway environment for one district only, over `env`. */
+  gatewayEnv?: Partial<Record<District, Record<string, string>>>;
+  /** Extra node flags for one district's gateway, after `--import tsx` (e.g. a preload module). */
+  gatewayNodeArgs?: Partial<Record<District, string[]>>;
+}
+
+export async function startSystem(env: Record<string, string> = {}, opts: SystemOptions = {}): Promise<SystemUnderTest> {
   const dir = mkdtempSync(join(tmpdir(), 'kc-sys-'));
   ensureDevPki(join(dir, 'pki'));
-  const gatewayEnv = { ...FAST_RETRIES, ...env };
+  const envFor = (d: District) => ({ ...FAST_RETRIES, ...env, ...opts.gatewayEnv?.[d] });
   // Free ports are free when picked, not always when bound: another suite running beside this one
   // may take one first. Start afresh on new ports when that happens.
   let system: LocalSystem | undefined;
   for (let attempt = 1; !system; attempt++) {
     const dataDir = join(dir, `data-${attempt}`);
     try {
-      system = await startLocalSystem({ dataDir, pkiDir: join(dir, 'pki'), gatewayEnv: { liwan: gatewayEnv, nanhai: gatewayEnv }, fastStaffHashes: true });
+      system = await startLocalSystem({
+        dataDir,
+        pkiDir: join(dir, 'pki'),
+        gatewayEnv: { liwan: envFor('liwan'), nanhai: envFor('nanhai') },
+        gatewayNodeArgsByDistrict: opts.gatewayNodeArgs,
+        fastStaffHashes: true,
+      });
     } catch (err) {
       const logs = ['liwan', 'nanhai'].map((d) => readIfThere(join(dataDir, d, 'logs', 'gateway.log'))).join('');
       if (attempt >= 3 || !logs.includes('EADDRINUSE')) throw err;
@@ -47,11 +63,25 @@ export async function startSystem(env: Record<string, string> = {}): Promise<Sys
     const r = await getJson(`${system.districts[d].httpUrl}/api/v1/cases/${caseNo}`);
     return r.status === 200 ? r.body : undefined;
   };
+  const replicas: ManagedProcess[] = [];
   return {
     ...system,
     dir,
     gatewayLogs: () =>
-      (['liwan', 'nanhai'] as const).map((d) => readFileSync(system.districts[d].gateway.logFile, 'utf8')).join(''),
+      [...(['liwan', 'nanhai'] as const).map((d) => system.districts[d].gateway), ...replicas].map((g) => readIfThere(g.logFile)).join(''),
+    async startReplica(d, name) {
+      for (let attempt = 1; ; attempt++) {
+        const [http, peer, partner] = (await freePorts(3)) as [number, number, number];
+        const replica = system.districts[d].replica(`${name}-${attempt}`, { http, peer, partner });
+        try {
+          replicas.push(replica);
+          await replica.start();
+          return { process: replica, httpUrl: `http://127.0.0.1:${http}` };
+        } catch (err) {
+          if (attempt >= 3 || !readIfThere(replica.logFile).includes('EADDRINUSE')) throw err;
+        }
+      }
+    },
     getCase,
     async simRecords(d) {
       return (await getJson(`${system.districts[d].approvalUrl}/_sim/records`)).body.records;
@@ -67,6 +97,7 @@ export async function startSystem(env: Record<string, string> = {}): Promise<Sys
       }, `${caseNo} ${state} at ${d}`, timeoutMs);
     },
     async cleanup() {
+      await Promise.all(replicas.map((r) => r.stop()));
       await system.stop();
       rmSync(dir, { recursive: true, force: true });
     },
