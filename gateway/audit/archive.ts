@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { Cluster, Redis } from 'ioredis';
 import type { Keys } from '../store/keys.js';
 import { callScript } from '../store/scripts.js';
-import { readHead } from './audit-log.js';
+import { readAuditHead } from './audit-log.js';
 import { ChainWalker, type ChainBreak } from './chain.js';
 
 const FILE = /^audit-(\d{12})-(\d{12})\.jsonl$/;
@@ -50,7 +50,7 @@ export type ArchiveResult = { archived: 0 } | { archived: number; file: string }
  */
 export async function archiveAuditLog(opts: { redis: Redis | Cluster; keys: Keys['audit']; dir: string; keep?: number }): Promise<ArchiveResult> {
   const { redis, keys } = opts;
-  const head = readHead(await redis.hmget(keys.head, 'count', 'hash', 'archived', 'archivedHash'));
+  const head = await readAuditHead(redis, keys);
   const n = head.count - head.archived - (opts.keep ?? 0);
   if (n <= 0) return { archived: 0 };
   const walker = new ChainWalker(head.archived, head.archivedHash);

@@ -56,8 +56,9 @@ interface Pending {
   done: () => void;
 }
 
-export function readHead(fields: (string | null)[]): AuditHead {
-  const [count, hash, archived, archivedHash] = fields;
+/** The chain's end and where its live part starts, as Redis holds them (an empty log: genesis). */
+export async function readAuditHead(redis: Redis | Cluster, keys: Keys['audit']): Promise<AuditHead> {
+  const [count, hash, archived, archivedHash] = await redis.hmget(keys.head, 'count', 'hash', 'archived', 'archivedHash');
   return { count: Number(count ?? 0), hash: hash ?? GENESIS, archived: Number(archived ?? 0), archivedHash: archivedHash ?? GENESIS };
 }
 
@@ -70,7 +71,6 @@ export function createAuditLog(opts: AuditLogOptions): AuditLog {
   let lastWarnAt = -Infinity;
   let closed = false;
 
-  const head = async (): Promise<AuditHead> => readHead(await redis.hmget(keys.head, 'count', 'hash', 'archived', 'archivedHash'));
 
   async function writeBatch(batch: Pending[]): Promise<void> {
     for (;;) {
@@ -134,7 +134,7 @@ export function createAuditLog(opts: AuditLogOptions): AuditLog {
         if (!writing) setImmediate(() => void kick());
       });
     },
-    head,
+    head: () => readAuditHead(redis, keys),
     readLive: (start, count) => redis.lrange(keys.log, start, start + count - 1),
     liveLength: () => redis.llen(keys.log),
     async flush() {

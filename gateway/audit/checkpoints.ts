@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { SIGNATURE_SUITES, isSuiteName } from '../../certs/suites.js';
 import { DISTRICTS, type District } from '../domain/district.js';
 import { canonicalBytes, isCanonical } from '../envelope/canonical.js';
+import { verifySignature } from '../envelope/envelope.js';
 import type { Signer } from '../envelope/signer.js';
 import type { TrustStore, VerifyMode } from '../envelope/trust-store.js';
 import { AppError } from '../errors.js';
@@ -60,22 +61,23 @@ export function openCheckpoint(signed: Signed, opts: { district: District; trust
   if (!parsed.success) throw new AppError('ENVELOPE_MALFORMED', 'checkpoint body does not match the schema');
   const body = parsed.data;
   if (!isCanonical(json, signed.body)) throw new AppError('ENVELOPE_NOT_CANONICAL', 'checkpoint body is not canonical JSON');
-  if (!isSuiteName(body.suite)) throw new AppError('UNSUPPORTED_SUITE', `checkpoint suite ${body.suite} is not known`);
-  const leafDer = signed.certChain[0];
-  if (!leafDer) throw new AppError('CERT_CHAIN_MISSING', 'checkpoint carries no certificate');
-  // By default as it stood when signed: a key rotated or revoked since leaves its earlier checkpoints
-  // valid. One arriving from the peer now is checked live: a revoked key is refused outright.
-  const chain = opts.trust?.verify(signed.certChain, Date.parse(body.at), opts.mode ?? 'history');
-  const leaf = chain?.leaf ?? new X509Certificate(Buffer.from(leafDer));
-  let ok = false;
-  try {
-    ok = SIGNATURE_SUITES[body.suite].verify(Buffer.from(signed.body), leaf.publicKey, Buffer.from(signed.signature));
-  } catch {
-    // Not even a well-formed signature.
-  }
-  if (!ok) throw new AppError('BAD_SIGNATURE', 'checkpoint signature does not match');
-  if (chain && (chain.identity?.kind !== 'gateway' || chain.identity.district !== opts.district)) {
-    throw new AppError('WRONG_DISTRICT_SIGNER', `checkpoint not signed by the ${opts.district} gateway`);
+  if (opts.trust) {
+    // The envelopes' own check: suite known, chain trusted, signature, signed by that district's
+    // gateway. By default as it stood when signed: a key rotated or revoked since leaves its earlier
+    // checkpoints valid. One arriving from the peer now is checked live: a revoked key is refused.
+    verifySignature(signed, { suite: body.suite, from: opts.district }, { trust: opts.trust, atMs: Date.parse(body.at), mode: opts.mode ?? 'history' });
+  } else {
+    // No trust store (an offline check): the signature against the certificate it carries.
+    if (!isSuiteName(body.suite)) throw new AppError('UNSUPPORTED_SUITE', `checkpoint suite ${body.suite} is not known`);
+    const leafDer = signed.certChain[0];
+    if (!leafDer) throw new AppError('CERT_CHAIN_MISSING', 'checkpoint carries no certificate');
+    let ok = false;
+    try {
+      ok = SIGNATURE_SUITES[body.suite].verify(Buffer.from(signed.body), new X509Certificate(Buffer.from(leafDer)).publicKey, Buffer.from(signed.signature));
+    } catch {
+      // Not even a well-formed signature or certificate.
+    }
+    if (!ok) throw new AppError('BAD_SIGNATURE', 'checkpoint signature does not match');
   }
   if (body.district !== opts.district) throw new AppError('WRONG_DISTRICT_SIGNER', `checkpoint names ${body.district}, expected ${opts.district}`);
   return body;

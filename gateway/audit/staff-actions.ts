@@ -6,11 +6,10 @@
  */
 import type { Request, RequestHandler, Response } from 'express';
 import type { GatewayContext } from '../context.js';
-import { staffOf } from '../staff/staff-auth.js';
+import { CASE_NO_PATTERN } from '../domain/case.js';
+import { SAFE_METHODS, staffOf } from '../staff/staff-auth.js';
 
-const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 const SIGN_IN = '/api/v1/session';
-const CASE_NO = /KC-(?:LW|NH)-\d{8}-\d{6,}/;
 
 /** Sign-in has no session yet when it succeeds: its route names the account here. */
 export function noteSignedIn(res: Response, username: string): void {
@@ -30,7 +29,7 @@ export function auditStaffActions(ctx: GatewayContext): RequestHandler {
       const signInAttempt = req.method === 'POST' && req.path === SIGN_IN;
       const actor = staffOf(res)?.account.username ?? (res.locals.auditActor as string | undefined);
       if (!actor && !signInAttempt) return; // not a staff request (citizens, callbacks, pushes) or refused at the door
-      const caseNo = CASE_NO.exec(req.path)?.[0];
+      const caseNo = req.path.split('/').find((segment) => CASE_NO_PATTERN.test(segment));
       void ctx.audit.record({
         kind: 'staff.action',
         // A failed sign-in names nobody: what was typed as a user name may be anything, even a password.

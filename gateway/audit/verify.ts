@@ -9,7 +9,7 @@ import type { District } from '../domain/district.js';
 import type { TrustStore } from '../envelope/trust-store.js';
 import { AppError } from '../errors.js';
 import type { Keys } from '../store/keys.js';
-import { readHead } from './audit-log.js';
+import { readAuditHead } from './audit-log.js';
 import { listArchiveFiles, readArchiveLines } from './archive.js';
 import { ChainWalker, GENESIS, type ChainBreak } from './chain.js';
 import { checkpointStore, openCheckpoint, type CheckpointBody } from './checkpoints.js';
@@ -47,7 +47,7 @@ const PAGE = 1_000;
 
 export async function verifyAuditLog(opts: VerifyOptions): Promise<AuditReport> {
   const { redis, keys } = opts;
-  const head = readHead(await redis.hmget(keys.head, 'count', 'hash', 'archived', 'archivedHash'));
+  const head = await readAuditHead(redis, keys);
   const store = checkpointStore(redis, keys);
   const own = await store.allOwn();
   const ownBodies = own.map((s, index) => openOrProblem(s, index, opts.district, opts.trust));

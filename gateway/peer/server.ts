@@ -8,6 +8,7 @@ import { authenticateCaller } from '../grpc/caller.js';
 import { toServiceError } from '../grpc/errors.js';
 import { receiveEnvelope } from './inbound.js';
 import { answerCheckpoint } from '../audit/checkpointer.js';
+import { CASE_NO_PATTERN } from '../domain/case.js';
 import { sha256Hex } from '../envelope/envelope.js';
 
 /**
@@ -74,7 +75,7 @@ function refusedEnvelopeIds(request: Buffer): { caseNo?: string; messageId?: str
     const body = JSON.parse(Buffer.from(signed.body).toString('utf8')) as { caseNo?: unknown; id?: unknown };
     return {
       envelopeSha256: sha256Hex(signed.body),
-      ...(typeof body.caseNo === 'string' && CASE_NO_SHAPE.test(body.caseNo) ? { caseNo: body.caseNo } : {}),
+      ...(typeof body.caseNo === 'string' && CASE_NO_PATTERN.test(body.caseNo) ? { caseNo: body.caseNo } : {}),
       ...(typeof body.id === 'string' && ULID_SHAPE.test(body.id) ? { messageId: body.id } : {}),
     };
   } catch {
@@ -83,5 +84,4 @@ function refusedEnvelopeIds(request: Buffer): { caseNo?: string; messageId?: str
 }
 
 // Only well-formed identifiers go into the audit log: a refused body may hold anything.
-const CASE_NO_SHAPE = /^KC-(LW|NH)-\d{8}-\d{6,}$/;
 const ULID_SHAPE = /^[0-9A-HJKMNP-TV-Z]{26}$/;

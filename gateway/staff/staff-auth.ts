@@ -16,7 +16,8 @@ import { createSessionStore, type SessionStore, type StaffSessionRecord } from '
 
 export const SESSION_COOKIE = 'kc_session';
 export const CSRF_HEADER = 'x-csrf-token';
-const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** Methods that change nothing: no CSRF token asked, and not staff actions for the audit log. */
+export const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export interface SignedInStaff {
   account: StaffAccount;
