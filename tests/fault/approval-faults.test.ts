@@ -23,10 +23,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { s10CheckDigit } from '../../courier/waybill.js';
 import { otherDistrict, type District } from '../../gateway/domain/district.js';
 import { getJson, postJson } from '../helpers/applications.js';
-import { faultApplication } from '../helpers/fault-applications.js';
 import { expectDeadlinesUnchanged, runningClockCases, snapshotDeadlines, type DeadlineSnapshot } from '../helpers/fault-deadlines.js';
 import { sleep } from '../helpers/fault-forwards.js';
-import { CaseLedger, DISTRICT_PAIR, expectNothingLostOrDoubled, type KnownCase } from '../helpers/fault-invariants.js';
+import { CaseLedger, DISTRICT_PAIR, expectNothingLostOrDoubled, type KnownCase, takeIn as takeCaseIn } from '../helpers/fault-invariants.js';
 import { itKeepsPersonalDataOutOfLogs } from '../helpers/fault-privacy.js';
 import { eventually } from '../helpers/gateways.js';
 import { startSystem, type SystemUnderTest } from '../helpers/system.js';
@@ -54,11 +53,7 @@ afterAll(async () => {
 const simConfig = (d: District, body: Record<string, unknown>) => postJson(`${sys.districts[d].approvalUrl}/_sim/config`, body);
 const approvalHealth = async (d: District) => (await getJson(`${sys.districts[d].httpUrl}/api/v1/diagnostics`)).body.approval;
 
-async function takeIn(origin: District, i: number): Promise<KnownCase> {
-  const r = await postJson(`${sys.districts[origin].httpUrl}/api/v1/cases`, faultApplication(otherDistrict(origin), i));
-  expect(r.status, JSON.stringify(r.body)).toBe(201);
-  return ledger.add(origin, r.body.caseNo as string);
-}
+const takeIn = (origin: District, i: number): Promise<KnownCase> => takeCaseIn(sys, ledger, origin, i);
 
 async function expectSameProcesses(): Promise<void> {
   for (const d of DISTRICT_PAIR) {

@@ -19,13 +19,12 @@
  */
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { otherDistrict, type District } from '../../gateway/domain/district.js';
-import { getJson, postJson } from '../helpers/applications.js';
-import { faultApplication } from '../helpers/fault-applications.js';
+import type { District } from '../../gateway/domain/district.js';
+import { getJson } from '../helpers/applications.js';
 import { shortestSpan } from '../helpers/fault-backoff.js';
 import { expectDeadlinesUnchanged, runningClockCases, snapshotDeadlines, type DeadlineSnapshot } from '../helpers/fault-deadlines.js';
 import { sleep } from '../helpers/fault-forwards.js';
-import { CaseLedger, DISTRICT_PAIR, expectNothingLostOrDoubled, type KnownCase } from '../helpers/fault-invariants.js';
+import { CaseLedger, DISTRICT_PAIR, expectNothingLostOrDoubled, type KnownCase, takeIn as takeCaseIn } from '../helpers/fault-invariants.js';
 import { itKeepsPersonalDataOutOfLogs } from '../helpers/fault-privacy.js';
 import { eventually } from '../helpers/gateways.js';
 import { startSystem, type SystemUnderTest } from '../helpers/system.js';
@@ -57,11 +56,7 @@ afterAll(async () => {
   await sys?.cleanup();
 });
 
-async function takeIn(origin: District, i: number): Promise<KnownCase> {
-  const r = await postJson(`${sys.districts[origin].httpUrl}/api/v1/cases`, faultApplication(otherDistrict(origin), i));
-  expect(r.status, JSON.stringify(r.body)).toBe(201);
-  return ledger.add(origin, r.body.caseNo as string);
-}
+const takeIn = (origin: District, i: number): Promise<KnownCase> => takeCaseIn(sys, ledger, origin, i);
 
 async function restartLiwan(offsetMs: number): Promise<void> {
   await sys.districts.liwan.gateway.stop();

@@ -26,7 +26,7 @@ import { faultApplication } from '../helpers/fault-applications.js';
 import { shortestSpan } from '../helpers/fault-backoff.js';
 import { expectDeadlinesUnchanged, runningClockCases, snapshotDeadlines, type DeadlineSnapshot } from '../helpers/fault-deadlines.js';
 import { expectReplaysSameCase, forwardThroughKills, LONG_FAULTS, sleep, type Kill, type PlannedForward } from '../helpers/fault-forwards.js';
-import { CaseLedger, expectNothingLostOrDoubled, forEachLimited, type KnownCase } from '../helpers/fault-invariants.js';
+import { CaseLedger, expectNothingLostOrDoubled, forEachLimited, type KnownCase, takeIn as takeCaseIn } from '../helpers/fault-invariants.js';
 import { itKeepsPersonalDataOutOfLogs } from '../helpers/fault-privacy.js';
 import { prng } from '../helpers/prng.js';
 import { startSystem, type SystemUnderTest } from '../helpers/system.js';
@@ -55,11 +55,7 @@ afterAll(async () => {
   await sys?.cleanup();
 });
 
-async function takeIn(origin: District, i: number): Promise<KnownCase> {
-  const r = await postJson(`${sys.districts[origin].httpUrl}/api/v1/cases`, faultApplication(otherDistrict(origin), i));
-  expect(r.status, JSON.stringify(r.body)).toBe(201);
-  return ledger.add(origin, r.body.caseNo as string);
-}
+const takeIn = (origin: District, i: number): Promise<KnownCase> => takeCaseIn(sys, ledger, origin, i);
 
 describe('Redis killed and restarted, Redis away', () => {
   it('when each district’s Redis is killed -9 while forwards are in flight and restarted from its AOF, then no acknowledged case is lost or doubled', async () => {

@@ -9,9 +9,7 @@
  */
 import { expect } from 'vitest';
 import { otherDistrict, type District } from '../../gateway/domain/district.js';
-import { postJson } from './applications.js';
-import { faultApplication } from './fault-applications.js';
-import { DISTRICT_PAIR, type CaseLedger, type KnownCase } from './fault-invariants.js';
+import { DISTRICT_PAIR, takeIn, type CaseLedger, type KnownCase } from './fault-invariants.js';
 import type { SystemUnderTest } from './system.js';
 
 export type DeadlineSnapshot = Map<string, Record<District, Record<string, unknown>>>;
@@ -27,9 +25,7 @@ export async function runningClockCases(sys: SystemUnderTest, ledger: CaseLedger
   const made: KnownCase[] = [];
   for (const origin of DISTRICT_PAIR) {
     for (let i = 0; i < perDirection; i++) {
-      const r = await postJson(`${sys.districts[origin].httpUrl}/api/v1/cases`, faultApplication(otherDistrict(origin), i));
-      expect(r.status, JSON.stringify(r.body)).toBe(201);
-      made.push(ledger.add(origin, r.body.caseNo as string));
+      made.push(await takeIn(sys, ledger, origin, i));
     }
   }
   await Promise.all(

@@ -14,7 +14,8 @@ import { expect } from 'vitest';
 import { verifyAuditLog } from '../../gateway/audit/verify.js';
 import { createKeys } from '../../gateway/store/keys.js';
 import { otherDistrict, type District } from '../../gateway/domain/district.js';
-import { getJson } from './applications.js';
+import { getJson, postJson } from './applications.js';
+import { faultApplication } from './fault-applications.js';
 import { checkArchive } from './archive.js';
 import { eventually } from './gateways.js';
 import type { SystemUnderTest } from './system.js';
@@ -58,6 +59,13 @@ export async function assertAuditIntact(sys: SystemUnderTest): Promise<void> {
       redis.disconnect();
     }
   }
+}
+
+/** Takes in the `i`-th fault application at `origin`'s window (for the other district) and records it. */
+export async function takeIn(sys: SystemUnderTest, ledger: CaseLedger, origin: District, i: number): Promise<KnownCase> {
+  const r = await postJson(`${sys.districts[origin].httpUrl}/api/v1/cases`, faultApplication(otherDistrict(origin), i));
+  expect(r.status, JSON.stringify(r.body)).toBe(201);
+  return ledger.add(origin, r.body.caseNo as string);
 }
 
 /** Runs `fn` for each item, `concurrency` at a time; rejects with the first failure. */
